@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Ensures Sentinel's pinned tools (Temporal CLI, etcd, Kubernetes control plane, kwok,
+# PostgreSQL) exist in one machine-wide cache. Idempotent: a warm run only checks stamps.
+#
+#   scripts/ensure-tools.sh            # everything
+#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kwok postgres)
+#
+# Cache root: $SENTINEL_TOOLS_DIR, default ~/.cache/sentinel/tools/<name>-<version>/bin
+set -euo pipefail
+
+TEMPORAL_CLI_VERSION=v1.5.1
+KUBERNETES_VERSION=v1.34.4
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.8.0
+
+TOOLS_DIR=${SENTINEL_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sentinel/tools}
+mkdir -p "$TOOLS_DIR"
+
+log() { printf '[ensure-tools] %s\n' "$*" >&2; }
+die() { printf '[ensure-tools] error: %s\n' "$*" >&2; exit 1; }
+
+require_go() {
+  command -v go >/dev/null 2>&1 || die "the Go toolchain (go >= 1.24) is needed to build $1 but 'go' is not on PATH; install Go and rerun"
+}
+
+# run_build NAME VERSION FUNCTION: skips when the stamp exists, times the build, writes the stamp last
+# so that an interrupted build is redone rather than half-trusted.
+run_build() {
+  local name=$1 version=$2 fn=$3 dir="$TOOLS_DIR/$1-$2"
+  if [[ -f "$dir/.complete" ]]; then
+    log "$name $version: cached in $dir"
+    return 0
+  fi
+  log "$name $version: building into $dir (first use only; this can take several minutes)"
+  local start=$SECONDS
+  rm -rf "$dir.partial" && mkdir -p "$dir.partial/bin"
+  "$fn" "$dir.partial" "$version"
+  rm -rf "$dir" && mv "$dir.partial" "$dir"
+  date -u +%FT%TZ >"$dir/.complete"
+  log "$name $version: built in $((SECONDS - start))s"
+}
+
+build_temporal() {
+  require_go "the Temporal CLI"
+  GOBIN="$1/bin" go install "github.com/temporalio/cli/cmd/temporal@$2"
+}
+
+build_etcd() {
+  require_go "etcd"
+  GOBIN="$1/bin" go install "go.etcd.io/etcd/server/v3@$2"
+  mv "$1/bin/server" "$1/bin/etcd"
+}
+
+build_kwok() {
+  require_go "kwok"
+  GOBIN="$1/bin" go install "sigs.k8s.io/kwok/cmd/kwok@$2" "sigs.k8s.io/kwok/cmd/kwokctl@$2"
+}
+
+# k8s.io/kubernetes requires its staging modules at v0.0.0, so a tools module pins each of
+# them (read from the upstream go.mod) to the matching v0.X.Y tag with a replace directive.
+build_kubernetes() {
+  require_go "the Kubernetes control plane"
+  local out=$1 version=$2 work
+  work=$(mktemp -d)
+  local staging="v0.${version#v1.}"
+  local gomod
+  gomod=$(cd "$work" && go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [[ -f "$gomod" ]] || die "could not download k8s.io/kubernetes@$version from the Go module proxy"
+  {
+    echo "module sentinel.local/k8s-tools"
+    echo
+    sed -n 's/^go \(.*\)/go \1/p' "$gomod"
+    echo
+    echo "require k8s.io/kubernetes $version"
+    echo
+    grep -E '^\s+k8s\.io/\S+ v0\.0\.0$' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
+  } >"$work/go.mod"
+  cat >"$work/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+  local minor=${version#v1.}; minor=${minor%%.*}
+  local ldflags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  (
+    cd "$work"
+    go mod tidy -e >/dev/null 2>&1 || true
+    go get "k8s.io/kubernetes@$version"
+    for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+      log "  go build $cmd"
+      CGO_ENABLED=0 go build -tags tools -ldflags "$ldflags" -o "$out/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+    done
+  )
+  rm -rf "$work"
+}
+
+ensure_postgres() {
+  local bindir
+  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
+  if [[ -z "$bindir" || ! -x "$bindir/initdb" ]]; then
+    command -v apt-get >/dev/null 2>&1 || die "PostgreSQL server binaries not found and apt-get is unavailable; install the Debian 'postgresql' package"
+    log "postgresql: installing the Debian package"
+    local sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends postgresql >/dev/null \
+      || { $sudo apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends postgresql >/dev/null; } \
+      || die "apt-get install postgresql failed"
+    bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)
+  fi
+  log "postgresql: $bindir"
+  mkdir -p "$TOOLS_DIR/postgres"
+  ln -sfn "$bindir" "$TOOLS_DIR/postgres/bin"
+}
+
+wanted=("$@")
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres temporal etcd kwok kubernetes)
+for tool in "${wanted[@]}"; do
+  case "$tool" in
+    temporal) run_build temporal "$TEMPORAL_CLI_VERSION" build_temporal ;;
+    etcd) run_build etcd "$ETCD_VERSION" build_etcd ;;
+    kwok) run_build kwok "$KWOK_VERSION" build_kwok ;;
+    kubernetes) run_build kubernetes "$KUBERNETES_VERSION" build_kubernetes ;;
+    postgres) ensure_postgres ;;
+    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes postgres)" ;;
+  esac
+done
