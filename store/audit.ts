@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { canonicalJson } from '../policy/canonical-json.ts';
+import type { Database } from './database.ts';
+import { auditRecords } from './schema.ts';
+
+export type AuditRow = typeof auditRecords.$inferSelect;
+
+/** The chain starts from this hash. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** What a caller appends; the store adds the sequence number and the chain hashes. */
+export interface AuditEntry {
+  /** Unique per logical event (e.g. `plan/p1/step/0/applied`) so retried activities append once. */
+  recordKey: string;
+  planId: string;
+  stepIndex: number;
+  kind: string;
+  workload: string;
+  actor: string;
+  at: string;
+  body: Record<string, unknown>;
+}
+
+/** The hash of a record given its predecessor's; the one definition the writer and verifier share. */
+export function auditHash(prevHash: string, entry: AuditEntry): string {
+  const content = canonicalJson({
+    recordKey: entry.recordKey,
+    planId: entry.planId,
+    stepIndex: entry.stepIndex,
+    kind: entry.kind,
+    workload: entry.workload,
+    actor: entry.actor,
+    at: entry.at,
+    body: entry.body,
+  });
+  return createHash('sha256').update(prevHash).update('\n').update(content).digest('hex');
+}
+
+/**
+ * Appends one record at the head of the chain. Writers are serialised by a transaction-scoped
+ * advisory lock so concurrent workers cannot fork the chain; an existing `recordKey` returns
+ * the stored record unchanged.
+ */
+export async function appendAudit(db: Database, entry: AuditEntry): Promise<AuditRow> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(7250001)`);
+    const existing = await tx.select().from(auditRecords).where(eq(auditRecords.recordKey, entry.recordKey)).limit(1);
+    if (existing[0]) return existing[0];
+    const head = await tx
+      .select({ hash: auditRecords.hash })
+      .from(auditRecords)
+      .orderBy(sql`${auditRecords.seq} DESC`)
+      .limit(1);
+    const prevHash = head[0]?.hash ?? GENESIS_HASH;
+    const inserted = await tx
+      .insert(auditRecords)
+      .values({ ...entry, prevHash, hash: auditHash(prevHash, entry) })
+      .returning();
+    return inserted[0]!;
+  });
+}
+
+/** Filters for {@link listAudit}. */
+export interface AuditFilter {
+  planId?: string;
+  workload?: string;
+  kind?: string;
+  fromSeq?: number;
+  toSeq?: number;
+  limit?: number;
+}
+
+export async function listAudit(db: Database, filter: AuditFilter = {}): Promise<AuditRow[]> {
+  const conditions: SQL[] = [];
+  if (filter.planId) conditions.push(eq(auditRecords.planId, filter.planId));
+  if (filter.workload) conditions.push(eq(auditRecords.workload, filter.workload));
+  if (filter.kind) conditions.push(eq(auditRecords.kind, filter.kind));
+  if (filter.fromSeq !== undefined) conditions.push(gte(auditRecords.seq, filter.fromSeq));
+  if (filter.toSeq !== undefined) conditions.push(lte(auditRecords.seq, filter.toSeq));
+  return db
+    .select()
+    .from(auditRecords)
+    .where(conditions.length ? and(...conditions) : undefined)
+    .orderBy(asc(auditRecords.seq))
+    .limit(filter.limit ?? 1000);
+}
