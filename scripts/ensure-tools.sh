@@ -45,10 +45,19 @@ build_temporal() {
   GOBIN="$1/bin" go install "github.com/temporalio/cli/cmd/temporal@$2"
 }
 
+# go.etcd.io/etcd/server/v3 carries replace directives (for its sibling modules), which
+# `go install pkg@version` refuses; building it from a throwaway main module is equivalent.
 build_etcd() {
   require_go "etcd"
-  GOBIN="$1/bin" go install "go.etcd.io/etcd/server/v3@$2"
-  mv "$1/bin/server" "$1/bin/etcd"
+  local out=$1 version=$2 work
+  work=$(mktemp -d)
+  (
+    cd "$work"
+    go mod init sentinel.local/etcd-tools >/dev/null 2>&1
+    go get "go.etcd.io/etcd/server/v3@$version"
+    CGO_ENABLED=0 go build -ldflags "-s -w" -o "$out/bin/etcd" go.etcd.io/etcd/server/v3
+  )
+  rm -rf "$work"
 }
 
 build_kwok() {

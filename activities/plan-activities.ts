@@ -1,0 +1,160 @@
+import { Context, ApplicationFailure } from '@temporalio/activity';
+import type { ActionPlan, PlanStatus, PlanStep } from '../domain/plan.ts';
+import { TERMINAL_PLAN_PHASES, workloadKey } from '../domain/plan.ts';
+import { planWorkflowId } from '../domain/plan-messages.ts';
+import type { ClusterRegistry } from '../k8s/index.ts';
+import { isRetryableKubeError, KubeError } from '../k8s/index.ts';
+import type { SentinelMetrics } from '../metrics/registry.ts';
+import { decisionDigest, evaluate, type PolicyAction, type PolicyContext, type PolicyDocument } from '../policy/index.ts';
+import { appendAudit } from '../store/audit.ts';
+import type { Database } from '../store/database.ts';
+import { contentDigest } from '../store/digest.ts';
+import { insertPlan, markPlanFinished, updatePlanStatus } from '../store/plans.ts';
+import { listCurrentPolicies } from '../store/policies.ts';
+import { applyPlanStep, describeWorkloadForPolicy } from './kubernetes-steps.ts';
+
+/** What the plan activities need from the process that hosts them. */
+export interface PlanActivityDeps {
+  db: Database;
+  clusters: ClusterRegistry;
+  metrics?: SentinelMetrics;
+  /** Policies in force; defaults to the current versions stored in the database. */
+  loadPolicies?: () => Promise<PolicyDocument[]>;
+}
+
+/** A policy decision for one step, with everything needed to re-verify it later. */
+export interface StepDecision {
+  result: 'allow' | 'deny' | 'warn';
+  violations: { policyId: string; version: number; message: string; enforced: boolean }[];
+  policyRefs: { id: string; version: number }[];
+  inputDigest: string;
+  action: PolicyAction;
+  context: PolicyContext;
+}
+
+/** What applying (or dry-running) one step did, and how to undo it. */
+export interface StepOutcome {
+  changed: boolean;
+  dryRun: boolean;
+  /** What changed, e.g. `{ replicas: { from: 2, to: 5 } }`. */
+  change: Record<string, unknown>;
+  /** The step that undoes this one. */
+  inverse: PlanStep;
+  /** The Kubernetes request made, for the audit. */
+  request: Record<string, unknown>;
+  diff?: string;
+}
+
+export interface AuditRequest {
+  plan: ActionPlan;
+  stepIndex: number;
+  event: 'step.applied' | 'step.shadowed' | 'step.denied' | 'step.compensated';
+  decision?: StepDecision;
+  outcome?: StepOutcome;
+  compensates?: PlanStep;
+}
+
+/**
+ * The plan workflow's side effects. Every one is safe to retry: rows are upserted by plan
+ * id, audit records by a key per event, and Kubernetes steps compare live state first.
+ */
+export function createPlanActivities(deps: PlanActivityDeps) {
+  const loadPolicies = deps.loadPolicies ?? (() => listCurrentPolicies(deps.db));
+
+  return {
+    async recordPlanSubmitted(input: { plan: ActionPlan; workflowId: string }): Promise<void> {
+      await insertPlan(deps.db, input.plan, {
+        workflowId: input.workflowId,
+        digest: contentDigest(input.plan),
+        phase: 'Pending',
+      });
+    },
+
+    async recordPlanStatus(status: PlanStatus): Promise<void> {
+      if (TERMINAL_PLAN_PHASES.has(status.phase)) {
+        // Only the transition into a terminal phase counts, so a retried activity observes once.
+        const finished = await markPlanFinished(deps.db, status);
+        if (finished && deps.metrics) {
+          const seconds = (Date.parse(status.updatedAt) - Date.parse(finished.createdAt)) / 1000;
+          deps.metrics.planApplySeconds.observe({ verb: finished.verbs, outcome: status.phase }, Math.max(0, seconds));
+          deps.metrics.plansFinished.inc({ phase: status.phase });
+        }
+        return;
+      }
+      await updatePlanStatus(deps.db, status);
+    },
+
+    async evaluateStep(input: { plan: ActionPlan; stepIndex: number }): Promise<StepDecision> {
+      const step = input.plan.steps[input.stepIndex]!;
+      const [policies, live] = await Promise.all([loadPolicies(), describeWorkloadForPolicy(deps.clusters, step)]);
+      const action: PolicyAction = {
+        ...live,
+        verb: step.verb,
+        target: step.target,
+        emergency: input.plan.emergency,
+        planId: input.plan.id,
+      };
+      const context: PolicyContext = { now: new Date().toISOString() };
+      const decision = evaluate(action, context, policies);
+      deps.metrics?.policyDecisions.inc({ result: decision.result });
+      return {
+        result: decision.result,
+        violations: decision.violations.map((v) => ({
+          policyId: v.policyId,
+          version: v.version,
+          message: v.message,
+          enforced: v.enforced,
+        })),
+        policyRefs: decision.matchedPolicies.map((p) => ({ id: p.id, version: p.version })),
+        inputDigest: decisionDigest(action, context, policies),
+        action,
+        context,
+      };
+    },
+
+    async applyStep(input: { plan: ActionPlan; stepIndex: number; step: PlanStep; dryRun: boolean }): Promise<StepOutcome> {
+      try {
+        return await applyPlanStep(deps.clusters, input.step, {
+          dryRun: input.dryRun,
+          planId: input.plan.id,
+          heartbeat: (details?: unknown) => Context.current().heartbeat(details),
+          cancelled: Context.current().cancelled,
+        });
+      } catch (err) {
+        if (err instanceof KubeError && !isRetryableKubeError(err)) {
+          throw ApplicationFailure.create({
+            type: 'KubeNonRetryable',
+            message: err.message,
+            nonRetryable: true,
+            details: [{ code: err.code }],
+            cause: err,
+          });
+        }
+        throw err;
+      }
+    },
+
+    async appendAuditRecord(input: AuditRequest): Promise<{ seq: number; hash: string }> {
+      const step = input.plan.steps[input.stepIndex]!;
+      const row = await appendAudit(deps.db, {
+        recordKey: `${planWorkflowId(input.plan.id)}/step/${input.stepIndex}/${input.event}`,
+        planId: input.plan.id,
+        stepIndex: input.stepIndex,
+        kind: input.event,
+        workload: workloadKey(step.target),
+        actor: input.plan.requestedBy,
+        at: new Date().toISOString(),
+        body: {
+          plan: { id: input.plan.id, mode: input.plan.mode, priority: input.plan.priority, reason: input.plan.reason },
+          step: input.compensates ?? step,
+          ...(input.decision ? { decision: input.decision } : {}),
+          ...(input.outcome ? { outcome: input.outcome } : {}),
+        },
+      });
+      return { seq: row.seq, hash: row.hash };
+    },
+  };
+}
+
+/** The activity functions as the workflow sees them (types only). */
+export type PlanActivities = ReturnType<typeof createPlanActivities>;

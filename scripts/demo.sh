@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Quick-start command 1: install what is missing, bring the whole stack up, run the demo
+# (a GPU workload scaled by a plan, and a plan the quota policy denies), then keep running
+# until Ctrl-C so you can look around in the Temporal Web UI and with kubectl.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+bash scripts/ensure-tools.sh kubectl >/dev/null 2>&1 || true
+exec node bin/sentinel.mjs dev --demo "$@"

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { buildApiServer } from '../api/server.ts';
+import type { Config } from '../config/index.ts';
+import { ClusterRegistry } from '../k8s/index.ts';
+import { createMetrics } from '../metrics/registry.ts';
+import { databaseTargetFromEnv, openDatabase, type DatabaseHandle } from '../store/database.ts';
+import { startTestbed, type Testbed } from '../testbed/index.ts';
+import { createPlanWorker } from '../workers/plan-worker.ts';
+
+/** What {@link startLocalStack} started, with the addresses a user needs. */
+export interface LocalStack extends AsyncDisposable {
+  apiUrl: string;
+  temporalAddress: string;
+  temporalUiUrl: string | null;
+  clusters: { name: string; kubeconfigPath: string }[];
+  database: DatabaseHandle;
+  client: Client;
+  testbed: Testbed;
+  stop(): Promise<void>;
+}
+
+/**
+ * Sentinel in one process: the API and a plan worker, over the embedded services that the
+ * configuration does not point elsewhere (Temporal dev server unless TEMPORAL_ADDRESS is
+ * set, a local cluster unless KUBECONFIG / SENTINEL_CLUSTERS is set, PGlite unless
+ * DATABASE_URL is set).
+ */
+export async function startLocalStack(
+  config: Config,
+  options: { externalTemporal: boolean; log: (message: string) => void; temporalPorts?: { port: number; uiPort: number } },
+): Promise<LocalStack> {
+  const useLocalCluster = !config.SENTINEL_CLUSTERS && !config.KUBECONFIG;
+  const testbed = await startTestbed({
+    temporal: !options.externalTemporal,
+    clusters: useLocalCluster ? ['local'] : [],
+    dataDir: join(config.SENTINEL_DATA_DIR, 'dev'),
+    log: options.log,
+    ...(options.temporalPorts ? { temporalPorts: options.temporalPorts } : {}),
+  });
+  const cleanups: (() => Promise<unknown>)[] = [() => testbed.stop()];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    cleanups.length = 0;
+  };
+  try {
+    const temporalAddress = testbed.temporal?.address ?? config.TEMPORAL_ADDRESS;
+    const clusterSpec = useLocalCluster ? testbed.clusterSpec : (config.SENTINEL_CLUSTERS ?? []);
+    const clusters = useLocalCluster || config.SENTINEL_CLUSTERS
+      ? ClusterRegistry.fromList(clusterSpec)
+      : ClusterRegistry.fromKubeconfigEnv(config.KUBECONFIG!);
+    const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
+    cleanups.push(() => database.close());
+
+    const workerMetrics = createMetrics('worker');
+    const { worker, connection: workerConnection } = await createPlanWorker({
+      temporalAddress,
+      namespace: config.TEMPORAL_NAMESPACE,
+      deps: { db: database.db, clusters, metrics: workerMetrics },
+    });
+    const running: Promise<void> = worker.run();
+    cleanups.push(async () => {
+      shutdownWorker(worker);
+      await running;
+      await workerConnection.close();
+    });
+
+    const connection = await Connection.connect({ address: temporalAddress });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const api: FastifyInstance = buildApiServer({
+      client,
+      db: database.db,
+      metrics: createMetrics('api'),
+      ...(config.SENTINEL_API_TOKENS ? { tokens: config.SENTINEL_API_TOKENS } : {}),
+    });
+    const apiUrl = await api.listen({ host: config.SENTINEL_API_HOST, port: config.SENTINEL_API_PORT });
+    cleanups.push(() => api.close());
+    return {
+      apiUrl,
+      temporalAddress,
+      temporalUiUrl: testbed.temporal?.uiUrl ?? null,
+      clusters: clusterSpec.map((c) => ({ name: c.name, kubeconfigPath: c.kubeconfigPath })),
+      database,
+      client,
+      testbed,
+      stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function shutdownWorker(worker: Worker): void {
+  if (worker.getState() === 'RUNNING') worker.shutdown();
+}
