@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
-bash scripts/ensure-tools.sh kubectl >/dev/null 2>&1 || true
+
 exec node bin/sentinel.mjs dev --demo "$@"

@@ -3,7 +3,7 @@
 # PostgreSQL) exist in one machine-wide cache. Idempotent: a warm run only checks stamps.
 #
 #   scripts/ensure-tools.sh            # everything
-#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kwok postgres)
+#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kubectl kwok postgres)
 #
 # Cache root: $SENTINEL_TOOLS_DIR, default ~/.cache/sentinel/tools/<name>-<version>/bin
 set -euo pipefail
@@ -69,7 +69,20 @@ build_kwok() {
 # them (read from the upstream go.mod) to the matching v0.X.Y tag with a replace directive.
 build_kubernetes() {
   require_go "the Kubernetes control plane"
+  build_k8s_commands "$1" "$2" kube-apiserver kube-controller-manager kube-scheduler
+}
+
+# kubectl is for people looking at the local cluster (the demo prints a kubectl command);
+# Sentinel itself never shells out to it.
+build_kubectl() {
+  require_go "kubectl"
+  build_k8s_commands "$1" "$2" kubectl
+}
+
+build_k8s_commands() {
   local out=$1 version=$2 work
+  shift 2
+  local commands=("$@")
   work=$(mktemp -d)
   local staging="v0.${version#v1.}"
   local gomod
@@ -84,17 +97,11 @@ build_kubernetes() {
     echo
     grep -E '^\s+k8s\.io/\S+ v0\.0\.0$' "$gomod" | awk -v v="$staging" '{print "replace " $1 " => " $1 " " v}'
   } >"$work/go.mod"
-  cat >"$work/tools.go" <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
+  {
+    printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for cmd in "${commands[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$cmd"; done
+    printf ')\n'
+  } >"$work/tools.go"
   local minor=${version#v1.}; minor=${minor%%.*}
   local ldflags="-s -w"
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -105,7 +112,7 @@ GO
     cd "$work"
     go mod tidy -e >/dev/null 2>&1 || true
     go get "k8s.io/kubernetes@$version"
-    for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+    for cmd in "${commands[@]}"; do
       log "  go build $cmd"
       CGO_ENABLED=0 go build -tags tools -ldflags "$ldflags" -o "$out/bin/$cmd" "k8s.io/kubernetes/cmd/$cmd"
     done
@@ -131,14 +138,15 @@ ensure_postgres() {
 }
 
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres temporal etcd kwok kubernetes)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres temporal etcd kwok kubernetes kubectl)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     temporal) run_build temporal "$TEMPORAL_CLI_VERSION" build_temporal ;;
     etcd) run_build etcd "$ETCD_VERSION" build_etcd ;;
     kwok) run_build kwok "$KWOK_VERSION" build_kwok ;;
     kubernetes) run_build kubernetes "$KUBERNETES_VERSION" build_kubernetes ;;
+    kubectl) run_build kubectl "$KUBERNETES_VERSION" build_kubectl ;;
     postgres) ensure_postgres ;;
-    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes postgres)" ;;
+    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes kubectl postgres)" ;;
   esac
 done
