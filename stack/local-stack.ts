@@ -49,8 +49,8 @@ export async function startLocalStack(
     const temporalAddress = testbed.temporal?.address ?? config.TEMPORAL_ADDRESS;
     const clusterSpec = useLocalCluster ? testbed.clusterSpec : (config.SENTINEL_CLUSTERS ?? []);
     const clusters = useLocalCluster || config.SENTINEL_CLUSTERS
-      ? ClusterRegistry.fromList(clusterSpec)
-      : ClusterRegistry.fromKubeconfigEnv(config.KUBECONFIG!);
+      ? ClusterRegistry.fromSources(clusterSpec)
+      : ClusterRegistry.fromKubeconfigs(config.KUBECONFIG!);
     const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
     cleanups.push(() => database.close());
 

@@ -47,7 +47,7 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
     return service;
   };
   const stopAll = async () => {
-    for (const service of stack.reverse()) await service[Symbol.asyncDispose]().catch(() => undefined);
+    for (const service of stack.reverse()) await Promise.resolve(service[Symbol.asyncDispose]()).catch(() => undefined);
     stack.length = 0;
     if (!options.dataDir && !options.keep) rmSync(dataDir, { recursive: true, force: true });
   };

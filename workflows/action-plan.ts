@@ -151,9 +151,9 @@ export async function actionPlanWorkflow(plan: ActionPlan): Promise<PlanResult> 
   setHandler(pausePlanSignal, (req) => void run.pause(req));
   setHandler(resumePlanSignal, (req) => void run.resume(req));
   setHandler(abortPlanSignal, (req) => void run.abort(req));
-  setHandler(pausePlanUpdate, (req) => run.pause(req), { validator: () => run.validateControl() });
-  setHandler(resumePlanUpdate, (req) => run.resume(req), { validator: () => run.validateControl() });
-  setHandler(abortPlanUpdate, (req) => run.abort(req), { validator: () => run.validateControl() });
+  setHandler(pausePlanUpdate, (req) => run.pause(req), { validator: (_req: ControlRequest) => run.validateControl() });
+  setHandler(resumePlanUpdate, (req) => run.resume(req), { validator: (_req: ControlRequest) => run.validateControl() });
+  setHandler(abortPlanUpdate, (req) => run.abort(req), { validator: (_req: ControlRequest) => run.validateControl() });
 
   await bookkeeping.recordPlanSubmitted({ plan, workflowId: workflowInfo().workflowId });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanView } from '../../api/plan-service.ts';
 import { planStatusQuery } from '../../domain/plan-messages.ts';
-import { applyWorkload, getWorkload } from '../../k8s/index.ts';
+import { applyObject, applyWorkload, getWorkload } from '../../k8s/index.ts';
 import { ClusterRegistry } from '../../k8s/index.ts';
 import { parsePolicyDocument } from '../../policy/index.ts';
 import type { LocalStack } from '../../stack/local-stack.ts';
@@ -42,7 +42,7 @@ const scalePlan = (id: string, replicas: number) => ({
 beforeAll(async () => {
   stack = await startTestStack();
   clusters = ClusterRegistry.fromSources(stack.clusters);
-  await applyWorkload(clusters, 'local', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } } as never);
+  await applyObject(clusters, 'local', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
   await applyWorkload(clusters, 'local', inferenceDeployment('inference', 2));
   await putPolicy(
     stack.database.db,

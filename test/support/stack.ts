@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config/index.ts';
 import { startLocalStack, type LocalStack } from '../../stack/local-stack.ts';
 
+export { inferenceDeployment } from '../../testbed/workloads.ts';
+
 /**
  * The whole local stack (real Temporal dev server, real kube-apiserver with kwok nodes,
  * PGlite or PostgreSQL, an in-process worker and the HTTP API on a free port) in a temp
@@ -18,31 +20,6 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     rmSync(dataDir, { recursive: true, force: true });
   };
   return { ...stack, stop, [Symbol.asyncDispose]: stop };
-}
-
-/** The demo workload: a GPU inference Deployment. */
-export function inferenceDeployment(name: string, replicas: number, namespace = 'ml') {
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace, labels: { app: name, team: 'ml-platform' } },
-    spec: {
-      replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: { labels: { app: name } },
-        spec: {
-          containers: [
-            {
-              name: 'server',
-              image: 'registry.local/inference:v1',
-              resources: { requests: { cpu: '500m', memory: '1Gi', 'nvidia.com/gpu': '1' }, limits: { 'nvidia.com/gpu': '1' } },
-            },
-          ],
-        },
-      },
-    },
-  };
 }
 
 /** Polls `read` until `done` holds or `timeoutMs` passes; returns the last value read. */

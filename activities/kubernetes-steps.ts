@@ -1,0 +1,110 @@
+import type { PlanStep } from '../domain/plan.ts';
+import {
+  getWorkload,
+  parseQuantity,
+  rescheduleWorkload,
+  rollbackWorkload,
+  scaleWorkload,
+  updateWorkload,
+  type ClusterRegistry,
+  type MutationResult,
+  type WorkloadObject,
+} from '../k8s/index.ts';
+import type { PolicyAction, ReplicaResources } from '../policy/index.ts';
+import type { StepOutcome } from './plan-activities.ts';
+
+/** How a step runs: dry run or not, which plan, and how to report liveness while waiting. */
+export interface StepRunOptions {
+  dryRun: boolean;
+  planId: string;
+  heartbeat: (details?: unknown) => void;
+  cancelled: Promise<never>;
+}
+
+/**
+ * Applies one plan step through the driver and describes what happened in plan terms: the
+ * change, the inverse step that undoes it, and the Kubernetes request for the audit.
+ */
+export async function applyPlanStep(clusters: ClusterRegistry, step: PlanStep, options: StepRunOptions): Promise<StepOutcome> {
+  const controller = new AbortController();
+  options.cancelled.catch(() => controller.abort());
+  const common = {
+    dryRun: options.dryRun,
+    planId: options.planId,
+    signal: controller.signal,
+    onProgress: (progress: unknown) => options.heartbeat(progress),
+  };
+  const request = { verb: step.verb, target: step.target, params: step.params, dryRun: options.dryRun };
+  let result: MutationResult;
+  switch (step.verb) {
+    case 'scale':
+      result = await scaleWorkload(clusters, step.target, step.params, common);
+      break;
+    case 'update':
+      result = await updateWorkload(clusters, step.target, step.params, common);
+      break;
+    case 'rollback':
+      result = await rollbackWorkload(clusters, step.target, step.params, common);
+      break;
+    case 'reschedule':
+      result = await rescheduleWorkload(clusters, step.target, step.params, common);
+      break;
+  }
+  return {
+    changed: result.changed,
+    dryRun: result.dryRun,
+    change: changeSummary(result),
+    inverse: { ...result.inverse, target: step.target } as PlanStep,
+    request,
+    ...(result.diff ? { diff: result.diff } : {}),
+  };
+}
+
+/** `{ field: { from, to } }` for every field the driver reports as changed. */
+function changeSummary(result: MutationResult): Record<string, unknown> {
+  const change: Record<string, unknown> = {};
+  const previous = result.previous as Record<string, unknown>;
+  const applied = result.applied as Record<string, unknown>;
+  for (const key of Object.keys(applied)) {
+    if (JSON.stringify(previous[key]) !== JSON.stringify(applied[key])) change[key] = { from: previous[key], to: applied[key] };
+  }
+  return change;
+}
+
+/** The live facts about a step's workload that policy rules need. */
+export async function describeWorkloadForPolicy(
+  clusters: ClusterRegistry,
+  step: PlanStep,
+): Promise<Omit<PolicyAction, 'verb' | 'target' | 'planId' | 'emergency'>> {
+  const live = await getWorkload(clusters, step.target);
+  const currentReplicas = step.target.kind === 'Job' ? (live.spec.parallelism ?? 1) : (live.spec.replicas ?? 1);
+  const resources = replicaResources(live);
+  return {
+    workloadLabels: live.metadata.labels ?? {},
+    currentReplicas,
+    desiredReplicas: step.verb === 'scale' ? step.params.replicas : currentReplicas,
+    resources,
+    currentResources: resources,
+  };
+}
+
+/** Requests of one replica, summed over its containers. */
+function replicaResources(live: WorkloadObject): ReplicaResources {
+  let cpuCores = 0;
+  let memoryBytes = 0;
+  let gpus = 0;
+  for (const container of live.spec.template.spec.containers) {
+    const requests = { ...container.resources?.limits, ...container.resources?.requests };
+    cpuCores += quantity(requests.cpu);
+    memoryBytes += quantity(requests.memory);
+    gpus += quantity(requests['nvidia.com/gpu']);
+  }
+  const gpuModel = live.spec.template.spec.nodeSelector?.['nvidia.com/gpu.product'];
+  return { cpuCores, memoryBytes, gpus: Math.round(gpus), ...(gpuModel ? { gpuModel } : {}) };
+}
+
+function quantity(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const parsed = parseQuantity(value);
+  return Number.isFinite(parsed) ? parsed : 0;
+}

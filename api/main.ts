@@ -1,0 +1,27 @@
+// Process entrypoint of the HTTP API (the `sentinel-api` container).
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/index.ts';
+import { createMetrics } from '../metrics/registry.ts';
+import { databaseTargetFromEnv, openDatabase } from '../store/database.ts';
+import { buildApiServer } from './server.ts';
+
+const config = loadConfig();
+const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
+const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const app = buildApiServer({
+  client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+  db: database.db,
+  metrics: createMetrics('api'),
+  logger: true,
+  ...(config.SENTINEL_API_TOKENS ? { tokens: config.SENTINEL_API_TOKENS } : {}),
+});
+await app.listen({ host: config.SENTINEL_API_HOST, port: config.SENTINEL_API_PORT });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void app
+      .close()
+      .then(() => connection.close())
+      .then(() => database.close());
+  });
+}

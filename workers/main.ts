@@ -1,0 +1,39 @@
+// Process entrypoint of a plan worker (the `sentinel-worker` container): hosts the plan
+// workflows and activities, serves /metrics, and drains on SIGTERM.
+import { createServer } from 'node:http';
+import { loadConfig } from '../config/index.ts';
+import { ClusterRegistry } from '../k8s/index.ts';
+import { createMetrics } from '../metrics/registry.ts';
+import { databaseTargetFromEnv, openDatabase } from '../store/database.ts';
+import { createPlanWorker } from './plan-worker.ts';
+
+const config = loadConfig();
+const clusters = config.SENTINEL_CLUSTERS
+  ? ClusterRegistry.fromSources(config.SENTINEL_CLUSTERS)
+  : ClusterRegistry.fromKubeconfigs(config.KUBECONFIG ?? '');
+const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
+const metrics = createMetrics('worker');
+const { worker, connection } = await createPlanWorker({
+  temporalAddress: config.TEMPORAL_ADDRESS,
+  namespace: config.TEMPORAL_NAMESPACE,
+  deps: { db: database.db, clusters, metrics },
+});
+
+const metricsServer = createServer((req, res) => {
+  if (req.url !== '/metrics') {
+    res.writeHead(404).end();
+    return;
+  }
+  void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
+});
+metricsServer.listen(config.SENTINEL_WORKER_METRICS_PORT, '0.0.0.0', () => {
+  const address = metricsServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.SENTINEL_WORKER_METRICS_PORT;
+  console.log(JSON.stringify({ msg: 'sentinel worker ready', taskQueue: worker.options.taskQueue, metricsPort: port }));
+});
+
+// worker.run() resolves once SIGINT/SIGTERM (handled by the SDK) has drained the worker.
+await worker.run();
+metricsServer.close();
+await connection.close();
+await database.close();

@@ -1,0 +1,50 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createPlanActivities, type PlanActivityDeps } from '../activities/index.ts';
+import { PLAN_TASK_QUEUE } from '../domain/plan-messages.ts';
+import { installWorkerRuntime } from './runtime.ts';
+
+const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
+
+/** Bundles workflows/ once; tests and the dev stack reuse the bundle across workers. */
+export async function bundlePlanWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: unknown) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
+};
+
+/** Options for {@link createPlanWorker}. */
+export interface PlanWorkerOptions {
+  temporalAddress: string;
+  namespace: string;
+  deps: PlanActivityDeps;
+  /** A prebuilt bundle; the worker bundles workflows/ itself when absent. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** @default PLAN_TASK_QUEUE */
+  taskQueue?: string;
+  /** Workflow cache size; tests set 0 to force replay on every task. */
+  maxCachedWorkflows?: number;
+}
+
+/** A worker hosting the plan workflows and activities; `run()` until `shutdown()`. */
+export async function createPlanWorker(options: PlanWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installWorkerRuntime();
+  const connection = await NativeConnection.connect({ address: options.temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? PLAN_TASK_QUEUE,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    activities: createPlanActivities(options.deps),
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+  });
+  return { worker, connection };
+}
