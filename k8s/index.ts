@@ -7,6 +7,16 @@
  * every failure is a typed {@link KubeError} that says whether it is worth retrying.
  */
 export {
+  GPU_POOL_LABEL,
+  GPU_RESOURCE,
+  getClusterCapacity,
+  type CapacityOptions,
+  type CapacityTotals,
+  type ClusterCapacity,
+  type NodeCapacity,
+  type ResourceAmounts,
+} from './capacity.ts';
+export {
   ClusterRegistry,
   kubeconfigPathsFromEnv,
   type ClusterHealth,
@@ -41,15 +51,22 @@ export {
 } from './errors.ts';
 export { parseQuantity, sameQuantity } from './quantity.ts';
 export { backoffDelay, withRetry, type RetryOptions } from './retry.ts';
+export { rescheduleWorkload, type Placement, type RescheduleOutcome } from './reschedule.ts';
+export { rollbackWorkload } from './rollback.ts';
 export { scaleWorkload } from './scale.ts';
+export { updateWorkload } from './update.ts';
+export { runVerb, undoMutation, type VerbCall } from './verbs.ts';
 export {
   DriverVerb,
   SENTINEL_FIELD_MANAGER,
   SentinelMetadata,
+  type Container,
   type InverseAction,
   type KubeObject,
+  type LabelSelector,
   type MutationOptions,
   type MutationResult,
+  type PodTemplate,
   type RescheduleInverse,
   type RescheduleParams,
   type RescheduleResult,
@@ -69,6 +86,7 @@ export {
   type UpdateResult,
   type UpdateState,
   type WaitOptions,
+  type WorkloadKind,
   type WorkloadObject,
   type WorkloadTarget,
 } from './types.ts';
@@ -80,6 +98,7 @@ export {
   getWorkload,
   isPodReady,
   listWorkloadPods,
+  selectorString,
   type ApplyOptions,
   type ApplyResult,
   type DeleteOptions,

@@ -40,7 +40,7 @@ function result(
     dryRun: o.dryRun,
     previous: { replicas: previous },
     applied: { replicas: applied },
-    inverse: { verb: 'scale', replicas: previous },
+    inverse: { verb: 'scale', params: { replicas: previous }, replicas: previous },
     resourceVersion,
     ...(diff.length > 0 && { diff }),
     ...(after !== undefined && { object: after }),
@@ -171,6 +171,6 @@ export async function scaleWorkload(
       ? scaleJob(client, target, replicas, o)
       : scaleSubresource(client, target, replicas, o),
   );
-  if (o.wait) await waitForRollout(registry, target, { ...o.wait, ...(o.signal && { signal: o.signal }) });
+  if (o.wait) await waitForRollout(registry, target, o.wait);
   return outcome;
 }

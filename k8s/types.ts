@@ -94,6 +94,8 @@ export const SentinelMetadata = {
   operationAnnotation: 'sentinel.dev/operation',
   /** Annotation (rollback only): the revision a rollback left, so a retry can report it. */
   rolledBackFromAnnotation: 'sentinel.dev/rolled-back-from',
+  /** Annotation (rollback only): the revision a rollback returned to, as it was numbered then. */
+  rolledBackToAnnotation: 'sentinel.dev/rolled-back-to',
 } as const;
 
 /** The default field manager of every write. */
@@ -150,6 +152,8 @@ export interface MutationOptions {
    * @default false
    */
   wait?: boolean | WaitOptions;
+  /** Called with each rollout status change while waiting (same as `wait.onProgress`). */
+  onProgress?: (status: RolloutStatus) => void;
   /** Retry policy for retryable failures; `false` to try once. */
   retry?: RetryOptions | false;
   signal?: AbortSignal;
@@ -172,7 +176,14 @@ export function mutationOptionsWithDefaults(options: MutationOptions = {}): Muta
     fieldManager: options.fieldManager ?? SENTINEL_FIELD_MANAGER,
     planId: options.planId,
     operationId: options.operationId,
-    wait: dryRun || !options.wait ? undefined : options.wait === true ? {} : options.wait,
+    wait:
+      dryRun || !options.wait
+        ? undefined
+        : {
+            ...(options.onProgress !== undefined && { onProgress: options.onProgress }),
+            ...(options.signal !== undefined && { signal: options.signal }),
+            ...(options.wait === true ? {} : options.wait),
+          },
     retry: options.retry ?? {},
     signal: options.signal,
   };
@@ -227,11 +238,28 @@ export interface RollbackState {
 }
 export type RescheduleState = RescheduleParams;
 
-/** What undoes a change: the verb and the parameters that restore the previous state. */
-export type ScaleInverse = { verb: 'scale' } & ScaleParams;
-export type UpdateInverse = { verb: 'update' } & UpdateParams;
-export type RollbackInverse = { verb: 'rollback'; toRevision: number };
-export type RescheduleInverse = { verb: 'reschedule' } & RescheduleParams;
+/**
+ * What undoes a change: the verb and the parameters that restore the previous state, in the
+ * shape of a plan step (`{ ...inverse, target }` is one).
+ */
+export interface ScaleInverse {
+  verb: 'scale';
+  params: ScaleParams;
+  /** Same as `params.replicas` (the milestone-1 shape of this result). */
+  replicas: number;
+}
+export interface UpdateInverse {
+  verb: 'update';
+  params: UpdateParams;
+}
+export interface RollbackInverse {
+  verb: 'rollback';
+  params: { toRevision: number };
+}
+export interface RescheduleInverse {
+  verb: 'reschedule';
+  params: RescheduleParams;
+}
 export type InverseAction = ScaleInverse | UpdateInverse | RollbackInverse | RescheduleInverse;
 
 /**
@@ -239,7 +267,7 @@ export type InverseAction = ScaleInverse | UpdateInverse | RollbackInverse | Res
  * `inverse` is the call that restores `previous`. A no-op has `changed: false` and
  * `applied` equal to `previous`.
  */
-export interface MutationResult<TState, TInverse extends InverseAction = InverseAction> {
+export interface MutationResult<TState = unknown, TInverse extends InverseAction = InverseAction> {
   verb: DriverVerb;
   target: WorkloadTarget;
   changed: boolean;
