@@ -17,7 +17,11 @@ export function canonicalJson(value: unknown): string {
 }
 
 function write(value: unknown, ancestors: Set<object>, path: string): string | undefined {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
     value = (value as { toJSON: () => unknown }).toJSON();
   }
   switch (typeof value) {
@@ -26,7 +30,8 @@ function write(value: unknown, ancestors: Set<object>, path: string): string | u
     case 'boolean':
       return value ? 'true' : 'false';
     case 'number':
-      if (!Number.isFinite(value)) throw new PolicyInputError(`canonicalJson: ${path} is ${value}, which JSON cannot hold`);
+      if (!Number.isFinite(value))
+        throw new PolicyInputError(`canonicalJson: ${path} is ${value}, which JSON cannot hold`);
       return JSON.stringify(value);
     case 'undefined':
       return undefined;

@@ -48,7 +48,10 @@ export type CronParseResult = { ok: true; schedule: CronSchedule } | { ok: false
 export function parseCron(source: string): CronParseResult {
   const parts = source.trim().split(/\s+/);
   if (parts.length !== 5) {
-    return { ok: false, error: `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}` };
+    return {
+      ok: false,
+      error: `expected 5 fields (minute hour day-of-month month day-of-week), got ${parts.length}`,
+    };
   }
   const sets: boolean[][] = [];
   for (let i = 0; i < 5; i++) {
@@ -128,7 +131,11 @@ function dayMatches(schedule: CronSchedule, naiveDay: number): boolean {
  * `earliest`; `undefined` if there is none. Walks back day by day, skipping non-matching days
  * whole, so its cost grows with the number of days searched, not minutes.
  */
-export function latestFiringAtOrBefore(schedule: CronSchedule, naive: number, earliest: number): number | undefined {
+export function latestFiringAtOrBefore(
+  schedule: CronSchedule,
+  naive: number,
+  earliest: number,
+): number | undefined {
   let day = startOfNaiveDay(naive);
   let lastMinuteOfDay = Math.floor((naive - day) / NAIVE_MINUTE_MS);
   while (day + lastMinuteOfDay * NAIVE_MINUTE_MS >= earliest) {

@@ -43,7 +43,11 @@ export const PolicyExemptionSchema = z.object({
 export type PolicyExemption = z.infer<typeof PolicyExemptionSchema>;
 
 /** A matched policy whose rule did not apply to this action, and why. */
-export const PolicySkipSchema = z.object({ policyId: z.string(), version: z.number().int(), reason: z.string() });
+export const PolicySkipSchema = z.object({
+  policyId: z.string(),
+  version: z.number().int(),
+  reason: z.string(),
+});
 export type PolicySkip = z.infer<typeof PolicySkipSchema>;
 
 /**

@@ -36,7 +36,8 @@ export function decisionInputs(
   context: PolicyContext,
   policies: PolicySet | readonly PolicyDocument[],
 ): DecisionInputs {
-  const docs = policies instanceof PolicySet ? [...policies.documents] : policies.map((p) => validatePolicyDocument(p));
+  const docs =
+    policies instanceof PolicySet ? [...policies.documents] : policies.map((p) => validatePolicyDocument(p));
   docs.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version));
   return { engine: POLICY_ENGINE_VERSION, action, context, policies: docs };
 }

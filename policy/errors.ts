@@ -46,7 +46,10 @@ export class PolicyValidationError extends PolicyError {
   readonly issues: readonly PolicyIssue[];
 
   constructor(issues: readonly PolicyIssue[], options?: { cause?: unknown }) {
-    super(issues.map(formatPolicyIssue).join('; '), options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      issues.map(formatPolicyIssue).join('; '),
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.issues = issues;
   }
 }

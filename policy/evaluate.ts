@@ -19,24 +19,33 @@ import type { PolicyDocument } from './schema.ts';
 /** `context.now` in epoch ms. @throws {PolicyInputError} when it is not ISO 8601 with offset. */
 export function contextInstant(context: PolicyContext): number {
   const now = parseInstant(context.now);
-  if (now === undefined) throw new PolicyInputError(`context.now must be an ISO 8601 timestamp with offset, got "${context.now}"`);
+  if (now === undefined)
+    throw new PolicyInputError(`context.now must be an ISO 8601 timestamp with offset, got "${context.now}"`);
   return now;
 }
 
 /** Whether exception `e` exempts policy `p` at `nowMs`, and why (not). */
-function exemptionStatus(e: CompiledPolicy, p: CompiledPolicy, nowMs: number): { applied: boolean; reason: string } {
+function exemptionStatus(
+  e: CompiledPolicy,
+  p: CompiledPolicy,
+  nowMs: number,
+): { applied: boolean; reason: string } {
   const expiresMs = e.exception!.expiresMs;
   if (expiresMs !== undefined && nowMs >= expiresMs) {
     return { applied: false, reason: `exception expired at ${(e.doc.rule as { expires: string }).expires}` };
   }
-  if (e.doc.mode === 'dryrun') return { applied: false, reason: 'exception is in dryrun mode: reported, not applied' };
+  if (e.doc.mode === 'dryrun')
+    return { applied: false, reason: 'exception is in dryrun mode: reported, not applied' };
   if (e.doc.priority <= p.doc.priority) {
     return {
       applied: false,
       reason: `exception priority ${e.doc.priority} is not higher than policy priority ${p.doc.priority}`,
     };
   }
-  return { applied: true, reason: `exception priority ${e.doc.priority} is higher than policy priority ${p.doc.priority}` };
+  return {
+    applied: true,
+    reason: `exception priority ${e.doc.priority} is higher than policy priority ${p.doc.priority}`,
+  };
 }
 
 /**

@@ -16,7 +16,13 @@ export {
   SloObservationSchema,
   TEAM_LABEL,
 } from './context.ts';
-export type { ActionHistoryEntry, PolicyContext, PriceTable, ResourceUsage, SloObservation } from './context.ts';
+export type {
+  ActionHistoryEntry,
+  PolicyContext,
+  PriceTable,
+  ResourceUsage,
+  SloObservation,
+} from './context.ts';
 export {
   DecisionResult,
   PolicyDecisionSchema,

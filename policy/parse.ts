@@ -14,7 +14,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const segment of path) {
     if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment))
+      out += out === '' ? segment : `.${segment}`;
     else out += `[${JSON.stringify(String(segment))}]`;
   }
   return out;
@@ -33,7 +34,9 @@ function quote(value: unknown): string {
 
 // Per-parse error map: zod's defaults ("Invalid input: expected number, received string") are
 // reworded into short "expected X, received Y" reasons; messages set on a schema win over it.
-type RawIssue = Parameters<Extract<NonNullable<z.core.ParseContext<z.core.$ZodIssue>['error']>, (...a: never[]) => unknown>>[0];
+type RawIssue = Parameters<
+  Extract<NonNullable<z.core.ParseContext<z.core.$ZodIssue>['error']>, (...a: never[]) => unknown>
+>[0];
 
 function issueMessage(issue: RawIssue): string | undefined {
   switch (issue.code) {
@@ -52,11 +55,14 @@ function issueMessage(issue: RawIssue): string | undefined {
         const input = issue.input as Record<string, unknown> | undefined;
         const value = input !== null && typeof input === 'object' ? input[tagged.discriminator] : undefined;
         const options = tagged.options.map(quote).join(' | ');
-        return value === undefined ? `is required (one of ${options})` : `expected one of ${options}, received ${quote(value)}`;
+        return value === undefined
+          ? `is required (one of ${options})`
+          : `expected one of ${options}, received ${quote(value)}`;
       }
       const expected = new Set<string>();
       for (const branch of issue.errors) {
-        for (const inner of branch) if (inner.code === 'invalid_type' && inner.path.length === 0) expected.add(inner.expected);
+        for (const inner of branch)
+          if (inner.code === 'invalid_type' && inner.path.length === 0) expected.add(inner.expected);
       }
       if (expected.size === 0) return undefined;
       return issue.input === undefined
@@ -97,7 +103,9 @@ function issuesOf(error: z.ZodError): { path: (string | number)[]; message: stri
 export function validatePolicyDocument(value: unknown): PolicyDocument {
   const result = PolicyDocumentSchema.safeParse(value, PARSE_OPTIONS);
   if (result.success) return result.data;
-  throw new PolicyValidationError(issuesOf(result.error).map((i) => ({ path: formatPath(i.path), message: i.message })));
+  throw new PolicyValidationError(
+    issuesOf(result.error).map((i) => ({ path: formatPath(i.path), message: i.message })),
+  );
 }
 
 interface SourceDocument {
@@ -126,9 +134,10 @@ function readDocuments(text: string): { docs: SourceDocument[]; lines: LineCount
     }
   });
   if (syntax.length > 0) throw new PolicyValidationError(syntax);
+  // An empty document (a trailing `---`, or only comments) reads as null: skip it.
   const docs = all
-    .filter((doc) => doc.contents !== null)
-    .map((doc) => ({ value: doc.toJS({ maxAliasCount: 100 }) as unknown, doc }));
+    .map((doc) => ({ value: doc.toJS({ maxAliasCount: 100 }) as unknown, doc }))
+    .filter((d) => d.value !== null && d.value !== undefined);
   return { docs, lines };
 }
 
@@ -191,7 +200,9 @@ export function parsePolicyDocument(text: string): PolicyDocument {
 export function parsePolicyDocuments(text: string): PolicyDocument[] {
   const { docs, lines } = readDocuments(text);
   const sources: SourceDocument[] = docs.flatMap((d) =>
-    Array.isArray(d.value) ? d.value.map((value: unknown, itemIndex) => ({ value, doc: d.doc, itemIndex })) : [d],
+    Array.isArray(d.value)
+      ? d.value.map((value: unknown, itemIndex) => ({ value, doc: d.doc, itemIndex }))
+      : [d],
   );
   const documentNumbers = new Map(docs.map((d, i) => [d.doc, i + 1]));
   const many = docs.length > 1;
@@ -205,7 +216,8 @@ export function parsePolicyDocuments(text: string): PolicyDocument[] {
       issues.push(...result);
       continue;
     }
-    const where = `${number === undefined ? '' : `document ${number}`}${source.itemIndex === undefined ? '' : ` item ${source.itemIndex}`}`.trim();
+    const where =
+      `${number === undefined ? '' : `document ${number}`}${source.itemIndex === undefined ? '' : ` item ${source.itemIndex}`}`.trim();
     const first = seen.get(result.id);
     if (first !== undefined) {
       const line = lineOf(source, ['id'], lines);

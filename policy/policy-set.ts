@@ -31,7 +31,10 @@ export interface CompiledPolicy {
   readonly exception: CompiledException | undefined;
 }
 
-function compileRule(rule: Exclude<PolicyRule, { type: 'exception' }>, ctx: RuleCompileContext): CompiledRule {
+function compileRule(
+  rule: Exclude<PolicyRule, { type: 'exception' }>,
+  ctx: RuleCompileContext,
+): CompiledRule {
   switch (rule.type) {
     case 'costCeiling':
       return compileCostCeilingRule(rule);
@@ -58,7 +61,10 @@ function compilePolicy(doc: PolicyDocument): CompiledPolicy {
       doc,
       selector,
       rule: undefined,
-      exception: { exempts: new Set(doc.rule.exempts), expiresMs: expires === undefined ? undefined : parseInstant(expires) },
+      exception: {
+        exempts: new Set(doc.rule.exempts),
+        expiresMs: expires === undefined ? undefined : parseInstant(expires),
+      },
     };
   }
   return { doc, selector, rule: compileRule(doc.rule, { selector }), exception: undefined };
@@ -106,14 +112,18 @@ export class PolicySet {
         if (!(err instanceof PolicyValidationError)) throw err;
         const id = typeof (p as { id?: unknown }).id === 'string' ? ` (${(p as { id: string }).id})` : '';
         throw new PolicyValidationError(
-          err.issues.map((issue) => ({ ...issue, path: `policies[${i}]${id}${issue.path === '' ? '' : `.${issue.path}`}` })),
+          err.issues.map((issue) => ({
+            ...issue,
+            path: `policies[${i}]${id}${issue.path === '' ? '' : `.${issue.path}`}`,
+          })),
           { cause: err },
         );
       }
     });
     const seen = new Set<string>();
     for (const doc of docs) {
-      if (seen.has(doc.id)) throw new PolicySetError(`policy id "${doc.id}" appears more than once; evaluate one version per id`);
+      if (seen.has(doc.id))
+        throw new PolicySetError(`policy id "${doc.id}" appears more than once; evaluate one version per id`);
       seen.add(doc.id);
     }
     return new PolicySet([...docs].sort(comparePolicies).map(compilePolicy));

@@ -62,7 +62,7 @@ export class ActionProjection {
   readonly nowMs: number;
   private costAfterMemo: HourlyCost | MissingInput | undefined;
   private costBeforeMemo: HourlyCost | MissingInput | undefined;
-  private historyTimesMemo: readonly number[] | undefined;
+  private historyTimesMemo: Float64Array | undefined;
 
   constructor(action: PolicyAction, context: PolicyContext, nowMs: number) {
     this.action = action;
@@ -92,12 +92,18 @@ export class ActionProjection {
   /** Whether per-replica requests stay the same (true also when they are unknown but not said to change). */
   get resourcesUnchanged(): boolean {
     const { resources, currentResources } = this.action;
-    return resources === undefined || currentResources === undefined || sameResources(resources, currentResources);
+    return (
+      resources === undefined || currentResources === undefined || sameResources(resources, currentResources)
+    );
   }
 
   /** Owning team: `context.team`, else the team label of the workload, else of its namespace. */
   get team(): string | undefined {
-    return this.context.team ?? this.action.workloadLabels?.[TEAM_LABEL] ?? this.action.namespaceLabels?.[TEAM_LABEL];
+    return (
+      this.context.team ??
+      this.action.workloadLabels?.[TEAM_LABEL] ??
+      this.action.namespaceLabels?.[TEAM_LABEL]
+    );
   }
 
   get currency(): string {
@@ -141,16 +147,24 @@ export class ActionProjection {
   }
 
   /**
-   * `context.history[i].at` in epoch ms, parsed once for all rate limits.
-   * @throws {PolicyInputError} when an entry's `at` is not a timestamp.
+   * `context.history[i].at` in epoch ms, parsed on first use and shared by every rate limit
+   * (rate limits filter entries by scope first, so most timestamps are never parsed).
+   * @throws {PolicyInputError} when the entry's `at` is not an ISO 8601 timestamp.
    */
-  get historyTimes(): readonly number[] {
-    this.historyTimesMemo ??= (this.context.history ?? []).map((entry, i) => {
-      const at = parseInstant(entry.at);
-      if (at === undefined) throw new PolicyInputError(`context.history[${i}].at is not an ISO 8601 timestamp: "${entry.at}"`);
-      return at;
-    });
-    return this.historyTimesMemo;
+  historyTime(i: number): number {
+    const history = this.context.history ?? [];
+    this.historyTimesMemo ??= new Float64Array(history.length).fill(Number.NaN);
+    let at = this.historyTimesMemo[i]!;
+    if (Number.isNaN(at)) {
+      const entry = history[i]!;
+      const parsed = parseInstant(entry.at);
+      if (parsed === undefined) {
+        throw new PolicyInputError(`context.history[${i}].at is not an ISO 8601 timestamp: "${entry.at}"`);
+      }
+      at = parsed;
+      this.historyTimesMemo[i] = at;
+    }
+    return at;
   }
 
   /** Hourly cost of the workload after the action. */
@@ -179,7 +193,10 @@ export class ActionProjection {
 }
 
 /** Hourly price of one replica; a price is needed only for a resource actually requested. */
-export function replicaHourlyCost(resources: ReplicaResources, prices: PriceTable | undefined): number | MissingInput {
+export function replicaHourlyCost(
+  resources: ReplicaResources,
+  prices: PriceTable | undefined,
+): number | MissingInput {
   let cost = 0;
   const cpu = resources.cpuCores ?? 0;
   if (cpu > 0) {

@@ -53,7 +53,10 @@ export const PolicyDocumentSchema = z.strictObject({
   id: z
     .string()
     .max(253)
-    .regex(POLICY_ID_PATTERN, 'must be a lowercase name of a-z, 0-9, "-" and ".", starting and ending alphanumeric'),
+    .regex(
+      POLICY_ID_PATTERN,
+      'must be a lowercase name of a-z, 0-9, "-" and ".", starting and ending alphanumeric',
+    ),
   /** Bumped on every change; decisions and audit records name the version they used. */
   version: z.int().min(1),
   /** @default '' */

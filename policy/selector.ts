@@ -30,23 +30,41 @@ export const LabelValueSchema = z
   .refine((v) => v === '' || LABEL_NAME.test(v), { message: 'must be a Kubernetes label value' });
 
 /** Operators of `matchExpressions`, as in Kubernetes. */
-export const SelectorOperator = { In: 'In', NotIn: 'NotIn', Exists: 'Exists', DoesNotExist: 'DoesNotExist' } as const;
+export const SelectorOperator = {
+  In: 'In',
+  NotIn: 'NotIn',
+  Exists: 'Exists',
+  DoesNotExist: 'DoesNotExist',
+} as const;
 export type SelectorOperator = (typeof SelectorOperator)[keyof typeof SelectorOperator];
 
 /** One `matchExpressions` entry; `values` is required for In/NotIn and forbidden otherwise. */
 export const LabelSelectorRequirementSchema = z
   .strictObject({
     key: LabelKeySchema,
-    operator: z.enum([SelectorOperator.In, SelectorOperator.NotIn, SelectorOperator.Exists, SelectorOperator.DoesNotExist]),
+    operator: z.enum([
+      SelectorOperator.In,
+      SelectorOperator.NotIn,
+      SelectorOperator.Exists,
+      SelectorOperator.DoesNotExist,
+    ]),
     values: z.array(LabelValueSchema).optional(),
   })
   .superRefine((req, ctx) => {
     const needsValues = req.operator === 'In' || req.operator === 'NotIn';
     if (needsValues && (req.values === undefined || req.values.length === 0)) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `must list at least one value for operator ${req.operator}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `must list at least one value for operator ${req.operator}`,
+      });
     }
     if (!needsValues && req.values !== undefined && req.values.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `must be empty for operator ${req.operator}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `must be empty for operator ${req.operator}`,
+      });
     }
   });
 export type LabelSelectorRequirement = z.infer<typeof LabelSelectorRequirementSchema>;
@@ -72,7 +90,10 @@ export const PolicySelectorSchema = z.strictObject({
   verbs: z.array(z.enum(POLICY_VERBS)).min(1).optional(),
   namespaces: z.array(z.string().min(1)).min(1).optional(),
   clusters: z.array(z.string().min(1)).min(1).optional(),
-  kinds: z.array(z.enum([WorkloadKind.Deployment, WorkloadKind.StatefulSet, WorkloadKind.Job])).min(1).optional(),
+  kinds: z
+    .array(z.enum([WorkloadKind.Deployment, WorkloadKind.StatefulSet, WorkloadKind.Job]))
+    .min(1)
+    .optional(),
 });
 export type PolicySelector = z.infer<typeof PolicySelectorSchema>;
 
@@ -105,10 +126,14 @@ export function compileLabelSelector(selector: LabelSelector | undefined): Label
     const values = new Set(req.values ?? []);
     switch (req.operator) {
       case 'In':
-        tests.push((labels) => labels !== undefined && Object.hasOwn(labels, key) && values.has(labels[key]!));
+        tests.push(
+          (labels) => labels !== undefined && Object.hasOwn(labels, key) && values.has(labels[key]!),
+        );
         break;
       case 'NotIn':
-        tests.push((labels) => labels === undefined || !Object.hasOwn(labels, key) || !values.has(labels[key]!));
+        tests.push(
+          (labels) => labels === undefined || !Object.hasOwn(labels, key) || !values.has(labels[key]!),
+        );
         break;
       case 'Exists':
         tests.push((labels) => labels !== undefined && Object.hasOwn(labels, key));
@@ -155,7 +180,11 @@ export function compileSelector(selector: PolicySelector): CompiledSelector {
     (kinds === undefined || kinds.has(a.target.kind));
 
   return {
-    matches: (a) => matchesTarget(a) && workload(a.workloadLabels) && namespace(a.namespaceLabels) && cluster(a.clusterLabels),
+    matches: (a) =>
+      matchesTarget(a) &&
+      workload(a.workloadLabels) &&
+      namespace(a.namespaceLabels) &&
+      cluster(a.clusterLabels),
     mayMatch: (a) =>
       matchesTarget(a) &&
       (a.workloadLabels === undefined || workload(a.workloadLabels)) &&

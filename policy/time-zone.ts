@@ -59,7 +59,8 @@ const EN_US_PATTERN = /^(\d{1,2})\/(\d{1,2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/
 
 /** Fallback for ICU builds that print dates differently: [year, month, day, hour, minute, second]. */
 function fieldsFromParts(parts: Intl.DateTimeFormatPart[]): number[] {
-  const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const get = (type: Intl.DateTimeFormatPartTypes): number =>
+    Number(parts.find((p) => p.type === type)?.value ?? 0);
   return [get('year'), get('month'), get('day'), get('hour'), get('minute'), get('second')];
 }
 

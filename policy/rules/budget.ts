@@ -42,9 +42,12 @@ export function compileBudgetRule(rule: BudgetRule): CompiledRule {
       const team = p.team;
       if (team === undefined) return missingInput(rule.onMissingInput, { missing: TEAM_UNKNOWN });
       const spendByTeam = p.context.spendMonthToDate;
-      const spent = spendByTeam !== undefined && Object.hasOwn(spendByTeam, team) ? spendByTeam[team] : undefined;
+      const spent =
+        spendByTeam !== undefined && Object.hasOwn(spendByTeam, team) ? spendByTeam[team] : undefined;
       if (spent === undefined) {
-        return missingInput(rule.onMissingInput, { missing: `context.spendMonthToDate has no entry for team ${team}` });
+        return missingInput(rule.onMissingInput, {
+          missing: `context.spendMonthToDate has no entry for team ${team}`,
+        });
       }
       const hoursLeft = (endOfMonth(p.nowMs, rule.timeZone) - p.nowMs) / HOUR_MS;
       const projected = quantizeMoney(perHour * hoursLeft);
@@ -55,7 +58,14 @@ export function compileBudgetRule(rule: BudgetRule): CompiledRule {
         `team ${team}: ${formatMoney(spent, c)} spent this month + ${formatMoney(projected, c)} projected ` +
           `(+${formatMoney(perHour, c)}/h for the ${formatNumber(hoursLeft, 1)} h left in the month) = ` +
           `${formatMoney(total, c)}, over the monthly budget of ${formatMoney(budget, c)}`,
-        { team, spentMonthToDate: spent, projectedSpend: projected, addedHourlyCost: perHour, hoursLeftInMonth: hoursLeft, monthlyBudget: budget },
+        {
+          team,
+          spentMonthToDate: spent,
+          projectedSpend: projected,
+          addedHourlyCost: perHour,
+          hoursLeftInMonth: hoursLeft,
+          monthlyBudget: budget,
+        },
       );
     },
   };

@@ -17,7 +17,9 @@ export const OnMissingInput = { violate: 'violate', notApplicable: 'notApplicabl
 export type OnMissingInput = (typeof OnMissingInput)[keyof typeof OnMissingInput];
 
 /** Schema field shared by every rule that reads optional inputs. @default 'violate' */
-export const onMissingInputField = z.enum([OnMissingInput.violate, OnMissingInput.notApplicable]).default('violate');
+export const onMissingInputField = z
+  .enum([OnMissingInput.violate, OnMissingInput.notApplicable])
+  .default('violate');
 
 /** Facts behind a violation, for UIs and the audit trail (numbers as computed, not formatted). */
 export type ViolationDetails = Readonly<Record<string, number | string | boolean>>;
@@ -60,9 +62,11 @@ export interface RuleCompileContext {
 }
 
 /** A non-negative number or a Kubernetes quantity string ("500m", "64Gi"). */
-export const QuantitySchema = z.union([z.number().nonnegative(), z.string()]).refine((q) => parseQuantity(q) !== undefined, {
-  message: 'must be a non-negative number or a Kubernetes quantity such as "500m" or "64Gi"',
-});
+export const QuantitySchema = z
+  .union([z.number().nonnegative(), z.string()])
+  .refine((q) => parseQuantity(q) !== undefined, {
+    message: 'must be a non-negative number or a Kubernetes quantity such as "500m" or "64Gi"',
+  });
 
 /** A duration such as "30m", "1h30m", "7d". */
 export const DurationSchema = z.string().refine((d) => parseDuration(d) !== undefined, {

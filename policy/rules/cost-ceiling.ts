@@ -35,7 +35,12 @@ export function compileCostCeilingRule(rule: CostCeilingRule): CompiledRule {
       return violation(
         `projected cost ${formatMoney(after.total, c)}/h (${formatNumber(after.replicas)} × ` +
           `${formatMoney(after.perReplica, c)}/h per replica) exceeds the ceiling of ${formatMoney(ceiling, c)}/h`,
-        { projectedHourlyCost: after.total, maxHourlyCost: ceiling, replicas: after.replicas, perReplicaHourlyCost: after.perReplica },
+        {
+          projectedHourlyCost: after.total,
+          maxHourlyCost: ceiling,
+          replicas: after.replicas,
+          perReplicaHourlyCost: after.perReplica,
+        },
       );
     },
   };

@@ -21,7 +21,11 @@ function boundaryInstant(text: string, timeZone: string): number | undefined {
   const naive = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s));
   const check = new Date(naive);
   // Reject 2025-02-30 and 24:00 rather than letting Date roll them over.
-  if (check.getUTCDate() !== Number(d) || check.getUTCHours() !== Number(h) || check.getUTCMinutes() !== Number(mi)) {
+  if (
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCHours() !== Number(h) ||
+    check.getUTCMinutes() !== Number(mi)
+  ) {
     return undefined;
   }
   if (offset === undefined) return fromNaive(naive, timeZone);
@@ -50,8 +54,10 @@ export const FreezeWindowSchema = z
       return;
     }
     if (recurring) {
-      if (w.cron === undefined) ctx.addIssue({ code: 'custom', path: ['cron'], message: 'is required with duration' });
-      if (w.duration === undefined) ctx.addIssue({ code: 'custom', path: ['duration'], message: 'is required with cron' });
+      if (w.cron === undefined)
+        ctx.addIssue({ code: 'custom', path: ['cron'], message: 'is required with duration' });
+      if (w.duration === undefined)
+        ctx.addIssue({ code: 'custom', path: ['duration'], message: 'is required with cron' });
       if (w.cron !== undefined) {
         const parsed = parseCron(w.cron);
         if (!parsed.ok) ctx.addIssue({ code: 'custom', path: ['cron'], message: parsed.error });
@@ -61,15 +67,18 @@ export const FreezeWindowSchema = z
         ctx.addIssue({ code: 'custom', path: ['duration'], message: 'must be at most 366d' });
       }
     } else {
-      if (w.start === undefined) ctx.addIssue({ code: 'custom', path: ['start'], message: 'is required with end' });
-      if (w.end === undefined) ctx.addIssue({ code: 'custom', path: ['end'], message: 'is required with start' });
+      if (w.start === undefined)
+        ctx.addIssue({ code: 'custom', path: ['start'], message: 'is required with end' });
+      if (w.end === undefined)
+        ctx.addIssue({ code: 'custom', path: ['end'], message: 'is required with start' });
       for (const key of ['start', 'end'] as const) {
         const v = w[key];
         if (v !== undefined && !DATE_TIME.test(v)) {
           ctx.addIssue({
             code: 'custom',
             path: [key],
-            message: 'must be a date or date-time such as "2025-12-20", "2025-12-20T18:00" or "2025-12-20T18:00:00Z"',
+            message:
+              'must be a date or date-time such as "2025-12-20", "2025-12-20T18:00" or "2025-12-20T18:00:00Z"',
           });
         }
       }
@@ -99,10 +108,16 @@ export const FreezeWindowRuleSchema = z
       if (w.start === undefined || w.end === undefined) return;
       const start = boundaryInstant(w.start, rule.timeZone);
       const end = boundaryInstant(w.end, rule.timeZone);
-      if (start === undefined) ctx.addIssue({ code: 'custom', path: ['windows', i, 'start'], message: 'is not a valid date' });
-      if (end === undefined) ctx.addIssue({ code: 'custom', path: ['windows', i, 'end'], message: 'is not a valid date' });
+      if (start === undefined)
+        ctx.addIssue({ code: 'custom', path: ['windows', i, 'start'], message: 'is not a valid date' });
+      if (end === undefined)
+        ctx.addIssue({ code: 'custom', path: ['windows', i, 'end'], message: 'is not a valid date' });
       if (start !== undefined && end !== undefined && end <= start) {
-        ctx.addIssue({ code: 'custom', path: ['windows', i, 'end'], message: `must be after start (${w.start})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['windows', i, 'end'],
+          message: `must be after start (${w.start})`,
+        });
       }
     });
   });
@@ -110,7 +125,12 @@ export type FreezeWindowRule = z.infer<typeof FreezeWindowRuleSchema>;
 
 type CompiledWindow =
   | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly text: string }
-  | { readonly kind: 'cron'; readonly schedule: CronSchedule; readonly durationMs: number; readonly text: string };
+  | {
+      readonly kind: 'cron';
+      readonly schedule: CronSchedule;
+      readonly durationMs: number;
+      readonly text: string;
+    };
 
 /** Compiles a change-freeze rule. */
 export function compileFreezeWindowRule(rule: FreezeWindowRule): CompiledRule {
@@ -119,7 +139,12 @@ export function compileFreezeWindowRule(rule: FreezeWindowRule): CompiledRule {
     if (w.cron !== undefined) {
       const parsed = parseCron(w.cron);
       if (!parsed.ok) throw new Error(`unreachable: cron validated by the schema: ${parsed.error}`);
-      return { kind: 'cron', schedule: parsed.schedule, durationMs: parseDuration(w.duration!)!, text: `"${w.cron}" for ${w.duration}` };
+      return {
+        kind: 'cron',
+        schedule: parsed.schedule,
+        durationMs: parseDuration(w.duration!)!,
+        text: `"${w.cron}" for ${w.duration}`,
+      };
     }
     return {
       kind: 'range',
@@ -143,7 +168,9 @@ export function compileFreezeWindowRule(rule: FreezeWindowRule): CompiledRule {
           emergency: p.action.emergency === true,
         };
         if (p.action.emergency === true && rule.allowEmergency) {
-          return notApplicable(`change freeze ${span} waived: the plan is marked emergency and this policy allows emergencies`);
+          return notApplicable(
+            `change freeze ${span} waived: the plan is marked emergency and this policy allows emergencies`,
+          );
         }
         const why =
           p.action.emergency === true
@@ -158,7 +185,10 @@ export function compileFreezeWindowRule(rule: FreezeWindowRule): CompiledRule {
   };
 }
 
-function openRange(w: { start: number; end: number }, now: number): { start: number; end: number } | undefined {
+function openRange(
+  w: { start: number; end: number },
+  now: number,
+): { start: number; end: number } | undefined {
   return now >= w.start && now < w.end ? w : undefined;
 }
 

@@ -8,7 +8,12 @@ import type { CompiledRule, RuleOutcome } from './common.ts';
 import { missingInput, onMissingInputField, PASS, QuantitySchema, violation } from './common.ts';
 
 /** What a quota limits: the workload itself, or everything in its namespace, team or cluster. */
-export const QuotaScope = { workload: 'workload', namespace: 'namespace', team: 'team', cluster: 'cluster' } as const;
+export const QuotaScope = {
+  workload: 'workload',
+  namespace: 'namespace',
+  team: 'team',
+  cluster: 'cluster',
+} as const;
 export type QuotaScope = (typeof QuotaScope)[keyof typeof QuotaScope];
 
 /**
@@ -32,7 +37,11 @@ export const QuotaRuleSchema = z
     onMissingInput: onMissingInputField,
   })
   .refine(
-    (r) => r.maxReplicas !== undefined || r.maxCpu !== undefined || r.maxMemory !== undefined || r.maxGpus !== undefined,
+    (r) =>
+      r.maxReplicas !== undefined ||
+      r.maxCpu !== undefined ||
+      r.maxMemory !== undefined ||
+      r.maxGpus !== undefined,
     { message: 'must set at least one of maxReplicas, maxCpu, maxMemory, maxGpus' },
   );
 export type QuotaRule = z.infer<typeof QuotaRuleSchema>;
@@ -51,7 +60,12 @@ export function compileQuotaRule(rule: QuotaRule): CompiledRule {
     limits.push({ dimension: 'replicas', label: 'replicas', max: rule.maxReplicas, show: formatNumber });
   }
   if (rule.maxCpu !== undefined) {
-    limits.push({ dimension: 'cpuCores', label: 'CPU', max: quantize('cpuCores', parseQuantity(rule.maxCpu)!), show: formatCpu });
+    limits.push({
+      dimension: 'cpuCores',
+      label: 'CPU',
+      max: quantize('cpuCores', parseQuantity(rule.maxCpu)!),
+      show: formatCpu,
+    });
   }
   if (rule.maxMemory !== undefined) {
     const max = quantize('memoryBytes', parseQuantity(rule.maxMemory)!);
@@ -88,7 +102,11 @@ interface Excess {
 }
 
 /** Scope `workload`: the workload's own total after the action. */
-function checkWorkload(_scope: QuotaScope, limit: Limit, p: ActionProjection): Excess | MissingInput | undefined {
+function checkWorkload(
+  _scope: QuotaScope,
+  limit: Limit,
+  p: ActionProjection,
+): Excess | MissingInput | undefined {
   const replicas = p.replicasAfter;
   if (replicas === undefined) return { missing: 'action.desiredReplicas is not given' };
   let total: number;
@@ -117,7 +135,11 @@ function checkWorkload(_scope: QuotaScope, limit: Limit, p: ActionProjection): E
 }
 
 /** Scopes `namespace`, `team`, `cluster`: usage in the scope plus what the action adds. */
-function checkShared(scope: QuotaScope, limit: Limit, p: ActionProjection): Excess | MissingInput | undefined {
+function checkShared(
+  scope: QuotaScope,
+  limit: Limit,
+  p: ActionProjection,
+): Excess | MissingInput | undefined {
   const growth = p.growth(limit.dimension);
   if ('nonIncreasing' in growth) return undefined;
   if (isMissing(growth)) return growth;
@@ -126,7 +148,8 @@ function checkShared(scope: QuotaScope, limit: Limit, p: ActionProjection): Exce
   if (isMissing(found)) return found;
   if (found.usage === undefined) return { missing: `context.usage has no entry for ${scope} ${found.name}` };
   const used = found.usage[limit.dimension];
-  if (used === undefined) return { missing: `context.usage has no ${limit.dimension} for ${scope} ${found.name}` };
+  if (used === undefined)
+    return { missing: `context.usage has no ${limit.dimension} for ${scope} ${found.name}` };
   const projected = quantize(limit.dimension, used + growth.value);
   if (projected <= limit.max) return undefined;
   return {

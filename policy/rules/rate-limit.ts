@@ -33,7 +33,12 @@ export const RateLimitRuleSchema = z.strictObject({
   window: DurationSchema,
   /** @default 'selector' */
   per: z
-    .enum([RateLimitScope.selector, RateLimitScope.workload, RateLimitScope.namespace, RateLimitScope.cluster])
+    .enum([
+      RateLimitScope.selector,
+      RateLimitScope.workload,
+      RateLimitScope.namespace,
+      RateLimitScope.cluster,
+    ])
     .default('selector'),
   onMissingInput: onMissingInputField,
 });
@@ -45,16 +50,17 @@ export function compileRateLimitRule(rule: RateLimitRule, { selector }: RuleComp
   return {
     evaluate(p: ActionProjection): RuleOutcome {
       const history = p.context.history;
-      if (history === undefined) return missingInput(rule.onMissingInput, { missing: 'context.history is not given' });
-      const times = p.historyTimes;
+      if (history === undefined)
+        return missingInput(rule.onMissingInput, { missing: 'context.history is not given' });
       const from = p.nowMs - windowMs;
       const sameScope = scopeFilter(rule.per, p.action);
       let count = 0;
       for (let i = 0; i < history.length; i++) {
-        const at = times[i]!;
-        if (at <= from || at > p.nowMs) continue;
         const entry = history[i]!;
-        if (sameScope(entry) && selector.mayMatch(entry)) count++;
+        // Cheap string comparisons first; the timestamp is parsed only for candidates.
+        if (!sameScope(entry) || !selector.mayMatch(entry)) continue;
+        const at = p.historyTime(i);
+        if (at > from && at <= p.nowMs) count++;
       }
       if (count < rule.maxActions) return PASS;
       const where = describeScope(rule.per, p.action);
@@ -78,7 +84,10 @@ function scopeFilter(per: RateLimitScope, action: PolicyAction): (entry: ActionH
       return (e) => e.target.cluster === t.cluster && e.target.namespace === t.namespace;
     case 'workload':
       return (e) =>
-        e.target.cluster === t.cluster && e.target.namespace === t.namespace && e.target.kind === t.kind && e.target.name === t.name;
+        e.target.cluster === t.cluster &&
+        e.target.namespace === t.namespace &&
+        e.target.kind === t.kind &&
+        e.target.name === t.name;
   }
 }
 

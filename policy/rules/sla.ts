@@ -33,17 +33,23 @@ export type SlaRule = z.infer<typeof SlaRuleSchema>;
 
 /** Compiles an SLA (minimum availability) rule. */
 export function compileSlaRule(rule: SlaRule): CompiledRule {
-  const percent = typeof rule.minAvailable === 'string' ? Number(PERCENT.exec(rule.minAvailable)![1]) : undefined;
+  const percent =
+    typeof rule.minAvailable === 'string' ? Number(PERCENT.exec(rule.minAvailable)![1]) : undefined;
   return {
     evaluate(p: ActionProjection): RuleOutcome {
       const before = p.replicasBefore;
-      if (before === undefined) return missingInput(rule.onMissingInput, { missing: 'action.currentReplicas is not given' });
+      if (before === undefined)
+        return missingInput(rule.onMissingInput, { missing: 'action.currentReplicas is not given' });
       const after = p.replicasAfter;
-      if (after === undefined) return missingInput(rule.onMissingInput, { missing: 'action.desiredReplicas is not given' });
+      if (after === undefined)
+        return missingInput(rule.onMissingInput, { missing: 'action.desiredReplicas is not given' });
       const available = p.context.availableReplicas ?? before;
-      const required = percent === undefined ? (rule.minAvailable as number) : Math.ceil((percent * before) / 100);
+      const required =
+        percent === undefined ? (rule.minAvailable as number) : Math.ceil((percent * before) / 100);
       const requirement =
-        percent === undefined ? `the minimum of ${required}` : `the minimum of ${required} (${percent}% of ${before})`;
+        percent === undefined
+          ? `the minimum of ${required}`
+          : `the minimum of ${required} (${percent}% of ${before})`;
       const details = { minAvailable: required, availableNow: available, replicasAfter: after };
 
       if (after < required && after < available) {

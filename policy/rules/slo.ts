@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { formatNumber } from '../format.ts';
 import type { ActionProjection } from '../projection.ts';
 import type { CompiledRule, RuleOutcome } from './common.ts';
-import { DurationSchema, missingInput, notApplicable, onMissingInputField, PASS, violation } from './common.ts';
+import {
+  DurationSchema,
+  missingInput,
+  notApplicable,
+  onMissingInputField,
+  PASS,
+  violation,
+} from './common.ts';
 import { parseDuration } from '../duration.ts';
 import { parseInstant } from '../instant.ts';
 
@@ -55,18 +62,23 @@ export function compileSloRule(rule: SloRule): CompiledRule {
     evaluate(p: ActionProjection): RuleOutcome {
       const kind = gatedKind(p);
       if (kind === UNKNOWN_DIRECTION) {
-        if (!gated.has('scaleDown') && !gated.has('scaleUp')) return notApplicable('scale is not gated by this SLO');
+        if (!gated.has('scaleDown') && !gated.has('scaleUp'))
+          return notApplicable('scale is not gated by this SLO');
         return missingInput(rule.onMissingInput, {
-          missing: 'action.currentReplicas and desiredReplicas are needed to tell a scale-down from a scale-up',
+          missing:
+            'action.currentReplicas and desiredReplicas are needed to tell a scale-down from a scale-up',
         });
       }
       if (kind === NO_CHANGE) return notApplicable('scale does not change the replica count');
-      if (!gated.has(kind)) return notApplicable(`${kind} is not gated by this SLO (appliesTo: ${rule.appliesTo.join(', ')})`);
+      if (!gated.has(kind))
+        return notApplicable(`${kind} is not gated by this SLO (appliesTo: ${rule.appliesTo.join(', ')})`);
       const slo = p.context.slo;
       if (maxAgeMs !== undefined) {
         const observedMs = slo?.observedAt === undefined ? undefined : parseInstant(slo.observedAt);
         if (observedMs === undefined) {
-          return missingInput(rule.onMissingInput, { missing: 'context.slo.observedAt is not given (maxObservationAge is set)' });
+          return missingInput(rule.onMissingInput, {
+            missing: 'context.slo.observedAt is not given (maxObservationAge is set)',
+          });
         }
         if (p.nowMs - observedMs > maxAgeMs) {
           return missingInput(rule.onMissingInput, {
@@ -78,16 +90,20 @@ export function compileSloRule(rule: SloRule): CompiledRule {
       const details: Record<string, number | string> = { gatedAction: kind };
       if (rule.maxLatencyP99Ms !== undefined) {
         const latency = slo?.latencyP99Ms;
-        if (latency === undefined) return missingInput(rule.onMissingInput, { missing: 'context.slo.latencyP99Ms is not given' });
+        if (latency === undefined)
+          return missingInput(rule.onMissingInput, { missing: 'context.slo.latencyP99Ms is not given' });
         if (latency > rule.maxLatencyP99Ms) {
-          problems.push(`p99 latency ${formatNumber(latency)} ms exceeds ${formatNumber(rule.maxLatencyP99Ms)} ms`);
+          problems.push(
+            `p99 latency ${formatNumber(latency)} ms exceeds ${formatNumber(rule.maxLatencyP99Ms)} ms`,
+          );
           details.latencyP99Ms = latency;
           details.maxLatencyP99Ms = rule.maxLatencyP99Ms;
         }
       }
       if (rule.minSuccessRate !== undefined) {
         const rate = slo?.successRate;
-        if (rate === undefined) return missingInput(rule.onMissingInput, { missing: 'context.slo.successRate is not given' });
+        if (rate === undefined)
+          return missingInput(rule.onMissingInput, { missing: 'context.slo.successRate is not given' });
         if (rate < rule.minSuccessRate) {
           problems.push(`success rate ${percent(rate)} is below ${percent(rule.minSuccessRate)}`);
           details.successRate = rate;
