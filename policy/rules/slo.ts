@@ -77,7 +77,8 @@ export function compileSloRule(rule: SloRule): CompiledRule {
         const observedMs = slo?.observedAt === undefined ? undefined : parseInstant(slo.observedAt);
         if (observedMs === undefined) {
           return missingInput(rule.onMissingInput, {
-            missing: 'context.slo.observedAt is not given (maxObservationAge is set)',
+            missing:
+              'context.slo.observedAt is not given or not an ISO 8601 timestamp (maxObservationAge is set)',
           });
         }
         if (p.nowMs - observedMs > maxAgeMs) {
