@@ -81,7 +81,7 @@ export default tseslint.config(
           paths: nodeBuiltins.map((name) => ({ name, message: 'The policy engine is pure: no I/O.' })),
           patterns: [
             {
-              group: [...ioPackages, '@temporalio/*', ...ioModuleFolders, '../activities', '../activities/*'],
+              group: [...ioPackages, '@temporalio/*', ...ioModuleFolders],
               message: 'The policy engine is pure: no I/O.',
             },
           ],

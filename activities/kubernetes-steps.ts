@@ -17,6 +17,8 @@ import type { StepOutcome } from './plan-activities.ts';
 export interface StepRunOptions {
   dryRun: boolean;
   planId: string;
+  /** Idempotency key of this step's change (e.g. `plan/p1/step/2`), so a retry recognises its own work. */
+  operationId: string;
   heartbeat: (details?: unknown) => void;
   cancelled: Promise<never>;
 }
@@ -28,13 +30,33 @@ export interface StepRunOptions {
 export async function applyPlanStep(clusters: ClusterRegistry, step: PlanStep, options: StepRunOptions): Promise<StepOutcome> {
   const controller = new AbortController();
   options.cancelled.catch(() => controller.abort());
+  // Heartbeat on a timer as well as on rollout progress: a rollout can sit still for longer
+  // than the heartbeat timeout (pods pulling images) without anything being wrong.
+  const ticker = setInterval(() => options.heartbeat(), 3_000);
   const common = {
     dryRun: options.dryRun,
     planId: options.planId,
+    operationId: options.operationId,
     signal: controller.signal,
-    onProgress: (progress: unknown) => options.heartbeat(progress),
+    wait: { timeoutMs: STEP_ROLLOUT_TIMEOUT_MS, onProgress: (progress: unknown) => options.heartbeat(progress) },
   };
-  const request = { verb: step.verb, target: step.target, params: step.params, dryRun: options.dryRun };
+  try {
+    return await runVerb(clusters, step, common, options.dryRun);
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+/** How long a step waits for its rollout before failing (and being retried by Temporal). */
+const STEP_ROLLOUT_TIMEOUT_MS = 5 * 60_000;
+
+async function runVerb(
+  clusters: ClusterRegistry,
+  step: PlanStep,
+  common: Parameters<typeof scaleWorkload>[3],
+  dryRun: boolean,
+): Promise<StepOutcome> {
+  const request = { verb: step.verb, target: step.target, params: step.params, dryRun };
   let result: MutationResult;
   switch (step.verb) {
     case 'scale':

@@ -112,11 +112,18 @@ export function createPlanActivities(deps: PlanActivityDeps) {
       };
     },
 
-    async applyStep(input: { plan: ActionPlan; stepIndex: number; step: PlanStep; dryRun: boolean }): Promise<StepOutcome> {
+    async applyStep(input: {
+      plan: ActionPlan;
+      stepIndex: number;
+      step: PlanStep;
+      dryRun: boolean;
+      compensation?: boolean;
+    }): Promise<StepOutcome> {
       try {
         return await applyPlanStep(deps.clusters, input.step, {
           dryRun: input.dryRun,
           planId: input.plan.id,
+          operationId: `${planWorkflowId(input.plan.id)}/${input.compensation ? 'compensate' : 'step'}/${input.stepIndex}`,
           heartbeat: (details?: unknown) => Context.current().heartbeat(details),
           cancelled: Context.current().cancelled,
         });

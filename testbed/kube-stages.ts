@@ -77,6 +77,9 @@ containerStatuses:
 {{ end }}
 `;
 
+/** Pod annotation that delays a simulated pod's start (a Go duration, e.g. `8s`). */
+export const SIMULATED_READY_DELAY_ANNOTATION = 'sentinel.dev/simulated-ready-delay';
+
 const stages = [
   {
     name: 'sentinel-node-ready',
@@ -111,6 +114,12 @@ const stages = [
       { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' },
       { key: '.status.phase', operator: 'NotIn', values: ['Running', 'Succeeded', 'Failed'] },
     ],
+    // Tests that need a step to stay in flight (worker crash, abort mid-rollout) slow pod
+    // start-up with this pod annotation, a Go duration such as "8s".
+    delay: {
+      durationMilliseconds: 0,
+      durationFrom: { expressionFrom: `.metadata.annotations["${SIMULATED_READY_DELAY_ANNOTATION}"]` },
+    },
     next: { statusTemplate: podRunning },
   },
   {

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -30,12 +31,19 @@ export async function startPostgres(options: { dataDir: string }): Promise<Postg
   // user can run the binary without traversing the invoking user's home directory.
   const initdb = realpathSync(toolBinary('postgres', 'initdb'));
   const postgres = realpathSync(toolBinary('postgres', 'postgres'));
-  const pgdata = join(options.dataDir, 'pgdata');
   const asRoot = process.getuid?.() === 0;
   const wrap = (cmd: string, args: string[]): [string, string[]] =>
     asRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
   mkdirSync(options.dataDir, { recursive: true });
-  if (asRoot) await execFileAsync('chown', ['-R', 'postgres', options.dataDir]);
+  // As root, the server runs as `postgres`, which may not traverse the caller's private
+  // folders (mkdtemp makes them 0700): its data then lives in a world-traversable folder of
+  // its own, removed on stop.
+  const serverDir = asRoot ? mkdtempSync(join(tmpdir(), 'sentinel-pg-')) : options.dataDir;
+  if (asRoot) {
+    chmodSync(serverDir, 0o755);
+    await execFileAsync('chown', ['-R', 'postgres', serverDir]);
+  }
+  const pgdata = join(serverDir, 'pgdata');
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     const [cmd, args] = wrap(initdb, ['-D', pgdata, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
     await execFileAsync(cmd, args);
@@ -49,7 +57,7 @@ export async function startPostgres(options: { dataDir: string }): Promise<Postg
     '-h',
     '127.0.0.1',
     '-k',
-    options.dataDir,
+    serverDir,
     '-c',
     'fsync=off',
     '-c',
@@ -78,12 +86,16 @@ export async function startPostgres(options: { dataDir: string }): Promise<Postg
     return `postgres://postgres@127.0.0.1:${port}/${name}`;
   };
   const url = await createDatabase('sentinel');
+  const stop = async () => {
+    await proc.stop();
+    if (serverDir !== options.dataDir) rmSync(serverDir, { recursive: true, force: true });
+  };
   return {
     url,
     port,
     process: proc,
     createDatabase,
-    stop: () => proc.stop(),
-    [Symbol.asyncDispose]: () => proc.stop(),
+    stop,
+    [Symbol.asyncDispose]: stop,
   };
 }

@@ -1,8 +1,15 @@
+import { SIMULATED_READY_DELAY_ANNOTATION } from './kube-stages.ts';
+
 /**
  * Sample workloads for the demo and the tests: a GPU inference Deployment, labelled with its
  * team so that team-scoped policies match it.
  */
-export function inferenceDeployment(name: string, replicas: number, namespace = 'ml') {
+export function inferenceDeployment(
+  name: string,
+  replicas: number,
+  options: { namespace?: string; readyDelay?: string } = {},
+) {
+  const namespace = options.namespace ?? 'ml';
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -11,7 +18,10 @@ export function inferenceDeployment(name: string, replicas: number, namespace = 
       replicas,
       selector: { matchLabels: { app: name } },
       template: {
-        metadata: { labels: { app: name } },
+        metadata: {
+          labels: { app: name },
+          ...(options.readyDelay && { annotations: { [SIMULATED_READY_DELAY_ANNOTATION]: options.readyDelay } }),
+        },
         spec: {
           containers: [
             {

@@ -215,7 +215,7 @@ async function runSteps(run: PlanExecution): Promise<void> {
       return;
     }
 
-    const outcome: StepOutcome = await kubernetes.applyStep({ plan, stepIndex: index, step, dryRun: plan.mode === 'shadow' });
+    const outcome = await applyWithBaseline(plan, index, step);
     stepStatus.phase = plan.mode === 'shadow' ? StepPhase.Shadowed : StepPhase.Applied;
     stepStatus.change = outcome.change;
     if (outcome.changed && plan.mode !== 'shadow') run.compensations.push({ stepIndex: index, inverse: outcome.inverse });
@@ -233,6 +233,19 @@ async function runSteps(run: PlanExecution): Promise<void> {
 }
 
 /**
+ * A server-side dry run first records, in the workflow history, what the step will change
+ * and how to undo it; then the real change runs (skipped in shadow mode). If the worker
+ * dies after the change, the retried activity finds nothing left to do, and the change and
+ * inverse still come from the recorded baseline rather than from the no-op retry.
+ */
+async function applyWithBaseline(plan: ActionPlan, stepIndex: number, step: PlanStep): Promise<StepOutcome> {
+  const baseline = await kubernetes.applyStep({ plan, stepIndex, step, dryRun: true });
+  if (plan.mode === 'shadow' || !baseline.changed) return baseline;
+  const applied = await kubernetes.applyStep({ plan, stepIndex, step, dryRun: false });
+  return { ...applied, changed: true, change: baseline.change, inverse: baseline.inverse };
+}
+
+/**
  * Runs recorded inverses newest first. Non-cancellable so that an abort or a cancelled
  * workflow cannot interrupt its own rollback.
  */
@@ -246,7 +259,7 @@ async function compensate(run: PlanExecution, reason: string, phaseWithoutUndo: 
     const failures: string[] = [];
     for (const { stepIndex, inverse } of [...run.compensations].reverse()) {
       try {
-        const outcome = await kubernetes.applyStep({ plan: run.plan, stepIndex, step: inverse, dryRun: false });
+        const outcome = await kubernetes.applyStep({ plan: run.plan, stepIndex, step: inverse, dryRun: false, compensation: true });
         run.status.steps[stepIndex]!.phase = StepPhase.Compensated;
         await bookkeeping.appendAuditRecord({
           plan: run.plan,

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PlanService } from '../../api/plan-service.ts';
+import { ActionPlanInputSchema } from '../../domain/plan.ts';
+import { planStatusQuery } from '../../domain/plan-messages.ts';
+import { applyObject, applyWorkload, ClusterRegistry, getWorkload, waitForRollout } from '../../k8s/index.ts';
+import { listAudit } from '../../store/audit.ts';
+import { openDatabase, type DatabaseHandle } from '../../store/database.ts';
+import { startTestbed, type Testbed } from '../../testbed/index.ts';
+import { startWorkerProcess } from '../../testbed/worker-process.ts';
+import { inferenceDeployment } from '../../testbed/workloads.ts';
+import { eventually } from '../support/stack.ts';
+
+// A worker process is killed (SIGKILL) while the plan's Kubernetes step is in flight; a new
+// worker process picks the plan up and it finishes exactly once.
+let testbed: Testbed;
+let database: DatabaseHandle;
+let connection: Connection;
+const target = { cluster: 'local', namespace: 'ml', kind: 'Deployment', name: 'trainer' } as const;
+
+beforeAll(async () => {
+  testbed = await startTestbed({ temporal: true, postgres: true, clusters: ['local'] });
+  database = await openDatabase({ kind: 'postgres', url: testbed.postgres!.url });
+  connection = await Connection.connect({ address: testbed.temporal!.address });
+});
+afterAll(async () => {
+  await connection?.close();
+  await database?.close();
+  await testbed?.stop();
+});
+
+it('finishes a plan exactly once when its worker is killed mid-step', async () => {
+  const clusters = ClusterRegistry.fromSources(testbed.clusterSpec);
+  await applyObject(clusters, 'local', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
+  await applyWorkload(clusters, 'local', inferenceDeployment('trainer', 1, { readyDelay: '8s' }));
+  await waitForRollout(clusters, target, { timeoutMs: 60_000 });
+  const generationBefore = (await getWorkload(clusters, target)).metadata.generation!;
+
+  const env = {
+    TEMPORAL_ADDRESS: testbed.temporal!.address,
+    DATABASE_URL: testbed.postgres!.url,
+    SENTINEL_CLUSTERS: testbed.clusterSpec.map((c) => `${c.name}=${c.kubeconfigPath}`).join(','),
+  };
+  const first = await startWorkerProcess({ name: 'worker-1', logFile: join(testbed.dataDir, 'worker-1.log'), env });
+
+  const client = new Client({ connection });
+  const plans = new PlanService(client, database.db);
+  const plan = ActionPlanInputSchema.parse({
+    id: 'crash-scale',
+    verb: 'scale',
+    target,
+    params: { replicas: 12 },
+    requestedBy: 'integration-test',
+    reason: 'worker crash',
+  });
+  await plans.submit(plan);
+  const handle = client.workflow.getHandle('plan/crash-scale');
+
+  // Kill the worker once the step has made its change and is waiting for the slow pods to
+  // become Ready: the most delicate moment for exactly-once.
+  await eventually(
+    async () => {
+      const pending = (await handle.describe()).raw.pendingActivities ?? [];
+      const replicas = (await getWorkload(clusters, target)).spec.replicas;
+      return pending.some((a) => a.activityType?.name === 'applyStep') && replicas === 12;
+    },
+    (midStep) => midStep,
+    60_000,
+  );
+  first.signal('SIGKILL');
+  await first.waitForExit();
+
+  const second = await startWorkerProcess({ name: 'worker-2', logFile: join(testbed.dataDir, 'worker-2.log'), env });
+  try {
+    const result = await handle.result();
+    expect(result.phase).toBe('Succeeded');
+    expect((await handle.query(planStatusQuery)).phase).toBe('Succeeded');
+
+    const live = await getWorkload(clusters, target);
+    expect(live.spec.replicas).toBe(12);
+    // Exactly one write of each kind, whatever the number of attempts: the scale and the
+    // provenance annotation (a Deployment counts annotation changes in its generation).
+    expect(live.metadata.generation).toBe(generationBefore + 2);
+    expect(live.metadata.annotations?.['sentinel.dev/operation']).toBe('plan/crash-scale/step/0');
+
+    const audit = await listAudit(database.db, { planId: 'crash-scale' });
+    expect(audit.map((r) => r.kind)).toEqual(['step.applied']);
+    expect(audit[0]!.body).toMatchObject({ outcome: { changed: true, change: { replicas: { from: 1, to: 12 } } } });
+
+    // The step really was retried on the second worker.
+    const history = await handle.fetchHistory();
+    const attempts = (history.events ?? [])
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+    expect(Math.max(...attempts)).toBeGreaterThanOrEqual(2);
+  } finally {
+    await second.stop();
+  }
+});
