@@ -1,2 +1,8 @@
 export { createPlanActivities } from './plan-activities.ts';
-export type { AuditRequest, PlanActivities, PlanActivityDeps, StepDecision, StepOutcome } from './plan-activities.ts';
+export type {
+  AuditRequest,
+  PlanActivities,
+  PlanActivityDeps,
+  StepDecision,
+  StepOutcome,
+} from './plan-activities.ts';

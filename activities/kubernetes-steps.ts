@@ -27,7 +27,11 @@ export interface StepRunOptions {
  * Applies one plan step through the driver and describes what happened in plan terms: the
  * change, the inverse step that undoes it, and the Kubernetes request for the audit.
  */
-export async function applyPlanStep(clusters: ClusterRegistry, step: PlanStep, options: StepRunOptions): Promise<StepOutcome> {
+export async function applyPlanStep(
+  clusters: ClusterRegistry,
+  step: PlanStep,
+  options: StepRunOptions,
+): Promise<StepOutcome> {
   const controller = new AbortController();
   options.cancelled.catch(() => controller.abort());
   // Heartbeat on a timer as well as on rollout progress: a rollout can sit still for longer
@@ -38,7 +42,10 @@ export async function applyPlanStep(clusters: ClusterRegistry, step: PlanStep, o
     planId: options.planId,
     operationId: options.operationId,
     signal: controller.signal,
-    wait: { timeoutMs: STEP_ROLLOUT_TIMEOUT_MS, onProgress: (progress: unknown) => options.heartbeat(progress) },
+    wait: {
+      timeoutMs: STEP_ROLLOUT_TIMEOUT_MS,
+      onProgress: (progress: unknown) => options.heartbeat(progress),
+    },
   };
   try {
     return await runVerb(clusters, step, common, options.dryRun);
@@ -88,7 +95,8 @@ function changeSummary(result: MutationResult): Record<string, unknown> {
   const previous = result.previous as Record<string, unknown>;
   const applied = result.applied as Record<string, unknown>;
   for (const key of Object.keys(applied)) {
-    if (JSON.stringify(previous[key]) !== JSON.stringify(applied[key])) change[key] = { from: previous[key], to: applied[key] };
+    if (JSON.stringify(previous[key]) !== JSON.stringify(applied[key]))
+      change[key] = { from: previous[key], to: applied[key] };
   }
   return change;
 }
@@ -99,7 +107,8 @@ export async function describeWorkloadForPolicy(
   step: PlanStep,
 ): Promise<Omit<PolicyAction, 'verb' | 'target' | 'planId' | 'emergency'>> {
   const live = await getWorkload(clusters, step.target);
-  const currentReplicas = step.target.kind === 'Job' ? (live.spec.parallelism ?? 1) : (live.spec.replicas ?? 1);
+  const currentReplicas =
+    step.target.kind === 'Job' ? (live.spec.parallelism ?? 1) : (live.spec.replicas ?? 1);
   const resources = replicaResources(live);
   return {
     workloadLabels: live.metadata.labels ?? {},

@@ -5,7 +5,13 @@ import { planWorkflowId } from '../domain/plan-messages.ts';
 import type { ClusterRegistry } from '../k8s/index.ts';
 import { isRetryableKubeError, KubeError } from '../k8s/index.ts';
 import type { SentinelMetrics } from '../metrics/registry.ts';
-import { decisionDigest, evaluate, type PolicyAction, type PolicyContext, type PolicyDocument } from '../policy/index.ts';
+import {
+  decisionDigest,
+  evaluate,
+  type PolicyAction,
+  type PolicyContext,
+  type PolicyDocument,
+} from '../policy/index.ts';
 import { appendAudit } from '../store/audit.ts';
 import type { Database } from '../store/database.ts';
 import { contentDigest } from '../store/digest.ts';
@@ -76,7 +82,10 @@ export function createPlanActivities(deps: PlanActivityDeps) {
         const finished = await markPlanFinished(deps.db, status);
         if (finished && deps.metrics) {
           const seconds = (Date.parse(status.updatedAt) - Date.parse(finished.createdAt)) / 1000;
-          deps.metrics.planApplySeconds.observe({ verb: finished.verbs, outcome: status.phase }, Math.max(0, seconds));
+          deps.metrics.planApplySeconds.observe(
+            { verb: finished.verbs, outcome: status.phase },
+            Math.max(0, seconds),
+          );
           deps.metrics.plansFinished.inc({ phase: status.phase });
         }
         return;
@@ -86,7 +95,10 @@ export function createPlanActivities(deps: PlanActivityDeps) {
 
     async evaluateStep(input: { plan: ActionPlan; stepIndex: number }): Promise<StepDecision> {
       const step = input.plan.steps[input.stepIndex]!;
-      const [policies, live] = await Promise.all([loadPolicies(), describeWorkloadForPolicy(deps.clusters, step)]);
+      const [policies, live] = await Promise.all([
+        loadPolicies(),
+        describeWorkloadForPolicy(deps.clusters, step),
+      ]);
       const action: PolicyAction = {
         ...live,
         verb: step.verb,
@@ -152,7 +164,12 @@ export function createPlanActivities(deps: PlanActivityDeps) {
         actor: input.plan.requestedBy,
         at: new Date().toISOString(),
         body: {
-          plan: { id: input.plan.id, mode: input.plan.mode, priority: input.plan.priority, reason: input.plan.reason },
+          plan: {
+            id: input.plan.id,
+            mode: input.plan.mode,
+            priority: input.plan.priority,
+            reason: input.plan.reason,
+          },
           step: input.compensates ?? step,
           ...(input.decision ? { decision: input.decision } : {}),
           ...(input.outcome ? { outcome: input.outcome } : {}),

@@ -30,9 +30,16 @@ export class Authorizer {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const role = match ? this.byToken.get(match[1]!) : undefined;
-    if (!role) throw new SentinelError('SENTINEL_ERR_UNAUTHENTICATED', 'send Authorization: Bearer <token> with a known token');
+    if (!role)
+      throw new SentinelError(
+        'SENTINEL_ERR_UNAUTHENTICATED',
+        'send Authorization: Bearer <token> with a known token',
+      );
     if (ROLE_RANK[role] < ROLE_RANK[minimum]) {
-      throw new SentinelError('SENTINEL_ERR_FORBIDDEN', `this action needs role ${minimum}; the token has role ${role}`);
+      throw new SentinelError(
+        'SENTINEL_ERR_FORBIDDEN',
+        `this action needs role ${minimum}; the token has role ${role}`,
+      );
     }
     return role;
   }

@@ -21,12 +21,20 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       summary: `${action} a running plan (a Temporal update; the answer says whether it was accepted)`,
       parameters: [planId],
       requestBody: { content: { 'application/json': { schema: json(ControlRequestSchema, 'input') } } },
-      responses: { '200': { description: 'Accepted or refused, with the reason' }, '404': problem, '409': problem },
+      responses: {
+        '200': { description: 'Accepted or refused, with the reason' },
+        '404': problem,
+        '409': problem,
+      },
     },
   });
   return {
     openapi: '3.0.3',
-    info: { title: 'Sentinel API', version: '0.1.0', description: 'Every change to a workload is a durable Temporal workflow.' },
+    info: {
+      title: 'Sentinel API',
+      version: '0.1.0',
+      description: 'Every change to a workload is a durable Temporal workflow.',
+    },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
@@ -43,7 +51,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             code: { type: 'string', description: 'Stable SENTINEL_ERR_* code (docs/errors.md)' },
             issues: {
               type: 'array',
-              items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+              items: {
+                type: 'object',
+                properties: { path: { type: 'string' }, message: { type: 'string' } },
+              },
             },
           },
         },
@@ -57,7 +68,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           description:
             'Starts workflow plan/<id>. The plan id is the idempotency key (or send Idempotency-Key and omit id). ' +
             'A single-step plan may put verb, target and params at the top level instead of steps.',
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionPlan' } } } },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/ActionPlan' } } },
+          },
           responses: {
             '202': { description: 'Started' },
             '200': { description: 'Already submitted with identical content; nothing new started' },
@@ -87,7 +101,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/audit': {
         get: {
           summary: 'Read the audit trail',
-          parameters: ['planId', 'workload', 'kind'].map((name) => ({ name, in: 'query', schema: { type: 'string' } })),
+          parameters: ['planId', 'workload', 'kind'].map((name) => ({
+            name,
+            in: 'query',
+            schema: { type: 'string' },
+          })),
           responses: { '200': { description: 'Audit records in chain order' } },
         },
       },

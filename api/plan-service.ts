@@ -93,7 +93,13 @@ export class PlanService {
     const workflowId = planWorkflowId(planId);
     try {
       const status = await this.client.workflow.getHandle(workflowId).query(planStatusQuery);
-      return { planId, workflowId, plan: (row?.plan as ActionPlan | undefined) ?? null, status, phase: status.phase };
+      return {
+        planId,
+        workflowId,
+        plan: (row?.plan as ActionPlan | undefined) ?? null,
+        status,
+        phase: status.phase,
+      };
     } catch (err) {
       if (row) return this.rowView(row);
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`plan ${planId}`);
@@ -105,10 +111,16 @@ export class PlanService {
     return (await listPlans(this.db, options)).map((row) => this.rowView(row));
   }
 
-  async control(planId: string, action: 'pause' | 'resume' | 'abort', request: ControlRequest): Promise<ControlResult> {
+  async control(
+    planId: string,
+    action: 'pause' | 'resume' | 'abort',
+    request: ControlRequest,
+  ): Promise<ControlResult> {
     const update = { pause: pausePlanUpdate, resume: resumePlanUpdate, abort: abortPlanUpdate }[action];
     try {
-      return await this.client.workflow.getHandle(planWorkflowId(planId)).executeUpdate(update, { args: [request] });
+      return await this.client.workflow
+        .getHandle(planWorkflowId(planId))
+        .executeUpdate(update, { args: [request] });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`plan ${planId}`);
       if (err instanceof WorkflowUpdateFailedError) {
@@ -134,18 +146,23 @@ export class PlanService {
 
   private async assertSameContent(workflowId: string, digest: string, planId: string): Promise<void> {
     const description = await this.client.workflow.getHandle(workflowId).describe();
-    if (description.memo?.digest !== undefined && description.memo.digest !== digest) throw this.idConflict(planId);
+    if (description.memo?.digest !== undefined && description.memo.digest !== digest)
+      throw this.idConflict(planId);
   }
 
   private idConflict(planId: string): ConflictError {
-    return new ConflictError(`plan ${planId} was already submitted with different content; use a new plan id`, {
-      planId,
-    });
+    return new ConflictError(
+      `plan ${planId} was already submitted with different content; use a new plan id`,
+      {
+        planId,
+      },
+    );
   }
 }
 
 function unavailable(err: unknown): SentinelError {
   if (err instanceof SentinelError) return err;
-  return new SentinelError('SENTINEL_ERR_UNAVAILABLE', `Temporal request failed: ${(err as Error).message}`, { cause: err });
+  return new SentinelError('SENTINEL_ERR_UNAVAILABLE', `Temporal request failed: ${(err as Error).message}`, {
+    cause: err,
+  });
 }
-

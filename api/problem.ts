@@ -36,9 +36,20 @@ function fromFastifyError(err: FastifyError): SentinelError {
   return toSentinelError(err);
 }
 
-export function problemErrorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function problemErrorHandler(
+  err: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   const sentinelError =
-    err instanceof SentinelError ? err : typeof (err as FastifyError).code === 'string' ? fromFastifyError(err as FastifyError) : toSentinelError(err);
+    err instanceof SentinelError
+      ? err
+      : typeof (err as FastifyError).code === 'string'
+        ? fromFastifyError(err as FastifyError)
+        : toSentinelError(err);
   if (sentinelError.status >= 500) request.log.error({ err }, 'request failed');
-  return reply.code(sentinelError.status).type('application/problem+json').send(toProblem(sentinelError, request.url));
+  return reply
+    .code(sentinelError.status)
+    .type('application/problem+json')
+    .send(toProblem(sentinelError, request.url));
 }

@@ -43,8 +43,8 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   });
 
   const openapi = buildOpenApiDocument();
-  app.get('/openapi.json', async () => openapi);
-  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/openapi.json', () => Promise.resolve(openapi));
+  app.get('/healthz', () => Promise.resolve({ ok: true }));
   app.get('/metrics', async (_request, reply) =>
     reply.type(options.metrics.registry.contentType).send(await options.metrics.registry.metrics()),
   );

@@ -31,8 +31,14 @@ export class ApiClient {
     const text = await response.text();
     const parsed: unknown = text ? JSON.parse(text) : undefined;
     if (!response.ok) {
-      const problem = (parsed ?? {}) as { code?: string; detail?: string; issues?: { path: string; message: string }[] };
-      const code = (problem.code && problem.code in ErrorCodes ? problem.code : 'SENTINEL_ERR_INTERNAL') as ErrorCode;
+      const problem = (parsed ?? {}) as {
+        code?: string;
+        detail?: string;
+        issues?: { path: string; message: string }[];
+      };
+      const code = (
+        problem.code && problem.code in ErrorCodes ? problem.code : 'SENTINEL_ERR_INTERNAL'
+      ) as ErrorCode;
       throw new SentinelError(code, problem.detail ?? `HTTP ${response.status}`, {
         details: problem.issues ? { issues: problem.issues } : {},
       });

@@ -50,7 +50,8 @@ export async function runDemo(stack: LocalStack, log: (message: string) => void)
     });
     for (;;) {
       const { body } = await api.request<PlanView>('GET', `/v1/plans/${id}`);
-      if (['Succeeded', 'Denied', 'Failed', 'RolledBack', 'Expired', 'Aborted'].includes(body.phase)) return body;
+      if (['Succeeded', 'Denied', 'Failed', 'RolledBack', 'Expired', 'Aborted'].includes(body.phase))
+        return body;
       await new Promise((r) => setTimeout(r, 300));
     }
   };
@@ -58,7 +59,9 @@ export async function runDemo(stack: LocalStack, log: (message: string) => void)
   const applied = await scaleTo(4);
   console.log(`\n${formatPlan(applied)}`);
   const afterScale = await getWorkload(clusters, target);
-  console.log(`  cluster: deployment ml/inference spec.replicas=${afterScale.spec.replicas} readyReplicas=${String(afterScale.status?.readyReplicas ?? 0)}`);
+  console.log(
+    `  cluster: deployment ml/inference spec.replicas=${afterScale.spec.replicas} readyReplicas=${Number(afterScale.status?.readyReplicas ?? 0)}`,
+  );
 
   const denied = await scaleTo(12);
   console.log(`\n${formatPlan(denied)}`);

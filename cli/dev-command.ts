@@ -15,24 +15,27 @@ export function registerDevCommand(program: Command): void {
     .option('--exit-after-demo', 'stop everything once the demo has run (for scripts)')
     .option('--temporal-port <port>', 'Temporal frontend port', '7233')
     .option('--ui-port <port>', 'Temporal Web UI port', '8233')
-    .action(async (opts: { demo?: boolean; exitAfterDemo?: boolean; temporalPort: string; uiPort: string }) => {
-      const config = loadConfig();
-      const log = (message: string) => process.stderr.write(`[sentinel dev] ${message}\n`);
-      log('starting the local stack (first run builds tools into the machine-wide cache; this takes a while)');
-      const stack = await startLocalStack(config, {
-        externalTemporal: process.env.TEMPORAL_ADDRESS !== undefined,
-        log,
-        temporalPorts: { port: Number(opts.temporalPort), uiPort: Number(opts.uiPort) },
-      });
-      const stopped = new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          log(`${signal}: stopping everything`);
-          void stack.stop().then(resolve);
-        };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
-      });
-      console.log(`
+    .action(
+      async (opts: { demo?: boolean; exitAfterDemo?: boolean; temporalPort: string; uiPort: string }) => {
+        const config = loadConfig();
+        const log = (message: string) => process.stderr.write(`[sentinel dev] ${message}\n`);
+        log(
+          'starting the local stack (first run builds tools into the machine-wide cache; this takes a while)',
+        );
+        const stack = await startLocalStack(config, {
+          externalTemporal: process.env.TEMPORAL_ADDRESS !== undefined,
+          log,
+          temporalPorts: { port: Number(opts.temporalPort), uiPort: Number(opts.uiPort) },
+        });
+        const stopped = new Promise<void>((resolve) => {
+          const stop = (signal: string) => {
+            log(`${signal}: stopping everything`);
+            void stack.stop().then(resolve);
+          };
+          process.once('SIGINT', () => stop('SIGINT'));
+          process.once('SIGTERM', () => stop('SIGTERM'));
+        });
+        console.log(`
 Sentinel is running.
   API              ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/openapi.json)
   Temporal         ${stack.temporalAddress}
@@ -43,13 +46,14 @@ ${stack.clusters.map((c) => `  cluster ${c.name.padEnd(8)} kubeconfig: ${c.kubec
 Try: sentinel plan submit examples/plans/scale-inference.yaml --wait
 Press Ctrl-C to stop.
 `);
-      if (opts.demo) {
-        await runDemo(stack, log);
-        if (opts.exitAfterDemo) {
-          await stack.stop();
-          return;
+        if (opts.demo) {
+          await runDemo(stack, log);
+          if (opts.exitAfterDemo) {
+            await stack.stop();
+            return;
+          }
         }
-      }
-      await stopped;
-    });
+        await stopped;
+      },
+    );
 }

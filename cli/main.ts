@@ -6,7 +6,11 @@ import { registerPlanCommands } from './plan-commands.ts';
 
 const program = new Command('sentinel')
   .description('Sentinel: every change to a Kubernetes workload as a durable Temporal workflow')
-  .option('--api <url>', 'Sentinel API URL (env SENTINEL_API_URL)', process.env.SENTINEL_API_URL ?? 'http://127.0.0.1:8080')
+  .option(
+    '--api <url>',
+    'Sentinel API URL (env SENTINEL_API_URL)',
+    process.env.SENTINEL_API_URL ?? 'http://127.0.0.1:8080',
+  )
   .option('--token <token>', 'bearer token (env SENTINEL_TOKEN)', process.env.SENTINEL_TOKEN)
   .showHelpAfterError();
 

@@ -17,8 +17,20 @@ export function readPlanFile(path: string): unknown {
   try {
     return parseYaml(text) as unknown;
   } catch (err) {
-    throw new ValidationError(`${path} is neither YAML nor JSON`, [{ path: '', message: (err as Error).message }]);
+    throw new ValidationError(`${path} is neither YAML nor JSON`, [
+      { path: '', message: (err as Error).message },
+    ]);
   }
+}
+
+/** `replicas 2 → 4, image a → b`: each changed field with its old and new value. */
+function formatChange(change: Record<string, unknown>): string {
+  return Object.entries(change)
+    .map(([field, value]) => {
+      const { from, to } = (value ?? {}) as { from?: unknown; to?: unknown };
+      return `${field} ${JSON.stringify(from)} → ${JSON.stringify(to)}`;
+    })
+    .join(', ');
 }
 
 /** One readable block per plan: phase, each step, each decision. */
@@ -28,7 +40,7 @@ export function formatPlan(view: PlanView): string {
   if (status?.message) lines.push(`  ${status.message}`);
   if (status?.waitingFor) lines.push(`  waiting for: ${status.waitingFor}`);
   for (const step of status?.steps ?? []) {
-    const change = step.change ? `  ${JSON.stringify(step.change)}` : '';
+    const change = step.change ? `  ${formatChange(step.change)}` : '';
     lines.push(`  step ${step.index} ${step.verb.padEnd(10)} ${step.workload}  ${step.phase}${change}`);
     if (step.message) lines.push(`      ${step.message}`);
   }
@@ -50,7 +62,8 @@ async function waitForTerminal(api: ApiClient, planId: string, timeoutMs: number
       last = progress;
     }
     if (TERMINAL_PLAN_PHASES.has(body.phase as PlanPhase)) return body;
-    if (Date.now() > deadline) throw new Error(`plan ${planId} still ${body.phase} after ${timeoutMs / 1000}s`);
+    if (Date.now() > deadline)
+      throw new Error(`plan ${planId} still ${body.phase} after ${timeoutMs / 1000}s`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -70,9 +83,13 @@ export function registerPlanCommands(program: Command, api: () => ApiClient): vo
       const body = readPlanFile(file);
       const { body: view } = await api().request<PlanView & { created: boolean }>('POST', '/v1/plans', body);
       process.stderr.write(
-        view.created ? `submitted plan ${view.planId} (workflow ${view.workflowId})\n` : `plan ${view.planId} was already submitted; not started again\n`,
+        view.created
+          ? `submitted plan ${view.planId} (workflow ${view.workflowId})\n`
+          : `plan ${view.planId} was already submitted; not started again\n`,
       );
-      const result = opts.wait ? await waitForTerminal(api(), view.planId, Number(opts.timeout) * 1000) : view;
+      const result = opts.wait
+        ? await waitForTerminal(api(), view.planId, Number(opts.timeout) * 1000)
+        : view;
       console.log(opts.output === 'json' ? JSON.stringify(result, null, 2) : formatPlan(result));
       if (opts.wait && result.phase !== 'Succeeded') process.exitCode = 2;
     });

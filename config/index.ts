@@ -7,22 +7,20 @@ const Role = z.enum(['viewer', 'operator', 'admin', 'system']);
 export type Role = z.infer<typeof Role>;
 
 /** `name=/path/to/kubeconfig[#context]`, comma separated. */
-const ClusterList = z
-  .string()
-  .transform((value, ctx) =>
-    value
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean)
-      .map((entry) => {
-        const match = /^([a-z0-9-]+)=([^#]+)(?:#(.+))?$/.exec(entry);
-        if (!match) {
-          ctx.addIssue({ code: 'custom', message: `"${entry}" is not name=/path/to/kubeconfig[#context]` });
-          return z.NEVER;
-        }
-        return { name: match[1]!, kubeconfigPath: match[2]!, context: match[3] };
-      }),
-  );
+const ClusterList = z.string().transform((value, ctx) =>
+  value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const match = /^([a-z0-9-]+)=([^#]+)(?:#(.+))?$/.exec(entry);
+      if (!match) {
+        ctx.addIssue({ code: 'custom', message: `"${entry}" is not name=/path/to/kubeconfig[#context]` });
+        return z.NEVER;
+      }
+      return { name: match[1]!, kubeconfigPath: match[2]!, context: match[3] };
+    }),
+);
 
 /** `token:role`, comma separated. */
 const TokenList = z.string().transform((value, ctx) =>
@@ -34,7 +32,10 @@ const TokenList = z.string().transform((value, ctx) =>
       const [token, role] = entry.split(':');
       const parsed = Role.safeParse(role);
       if (!token || !parsed.success) {
-        ctx.addIssue({ code: 'custom', message: `"${entry.replace(/^[^:]*/, '***')}" is not token:role (roles: ${Role.options.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${entry.replace(/^[^:]*/, '***')}" is not token:role (roles: ${Role.options.join(', ')})`,
+        });
         return z.NEVER;
       }
       return { token, role: parsed.data };
@@ -46,7 +47,10 @@ const port = z.coerce.number().int().min(0).max(65535);
 /** Sentinel's process configuration, read from the environment. */
 export const ConfigSchema = z.object({
   SENTINEL_DATA_DIR: z.string().default('.sentinel'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   SENTINEL_CLUSTERS: ClusterList.optional(),
@@ -64,7 +68,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const result = ConfigSchema.safeParse(env);
   if (!result.success) {
     const issues = fieldIssues(result.error);
-    throw new ConfigError(`invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    throw new ConfigError(
+      `invalid configuration: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
   }
   return { ...result.data, SENTINEL_DATA_DIR: resolve(result.data.SENTINEL_DATA_DIR) };
 }

@@ -4,6 +4,7 @@
  */
 export const ErrorCodes = {
   SENTINEL_ERR_VALIDATION: { status: 400, title: 'Invalid request' },
+  SENTINEL_ERR_POLICY_INVALID: { status: 400, title: 'Invalid policy document' },
   SENTINEL_ERR_UNAUTHENTICATED: { status: 401, title: 'Missing or unknown bearer token' },
   SENTINEL_ERR_FORBIDDEN: { status: 403, title: 'Role not allowed' },
   SENTINEL_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
@@ -28,7 +29,11 @@ export class SentinelError extends Error {
   readonly status: number;
   readonly details: Record<string, unknown>;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SentinelError';
     this.code = code;
@@ -41,9 +46,13 @@ export class SentinelError extends Error {
 export class ValidationError extends SentinelError {
   readonly issues: FieldIssue[];
   constructor(what: string, issues: FieldIssue[]) {
-    super('SENTINEL_ERR_VALIDATION', `${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`, {
-      details: { issues },
-    });
+    super(
+      'SENTINEL_ERR_VALIDATION',
+      `${what}: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
+      {
+        details: { issues },
+      },
+    );
     this.name = 'ValidationError';
     this.issues = issues;
   }

@@ -75,7 +75,12 @@ export const RescheduleParamsSchema = z
     message: 'reschedule needs at least one of nodeSelector, tolerations or affinity',
   });
 
-export const PlanVerb = { scale: 'scale', update: 'update', rollback: 'rollback', reschedule: 'reschedule' } as const;
+export const PlanVerb = {
+  scale: 'scale',
+  update: 'update',
+  rollback: 'rollback',
+  reschedule: 'reschedule',
+} as const;
 export type PlanVerb = (typeof PlanVerb)[keyof typeof PlanVerb];
 
 /** One action on one workload; the verb decides the shape of `params`. */
@@ -83,7 +88,11 @@ export const PlanStepSchema = z.discriminatedUnion('verb', [
   z.strictObject({ verb: z.literal('scale'), target: WorkloadTargetSchema, params: ScaleParamsSchema }),
   z.strictObject({ verb: z.literal('update'), target: WorkloadTargetSchema, params: UpdateParamsSchema }),
   z.strictObject({ verb: z.literal('rollback'), target: WorkloadTargetSchema, params: RollbackParamsSchema }),
-  z.strictObject({ verb: z.literal('reschedule'), target: WorkloadTargetSchema, params: RescheduleParamsSchema }),
+  z.strictObject({
+    verb: z.literal('reschedule'),
+    target: WorkloadTargetSchema,
+    params: RescheduleParamsSchema,
+  }),
 ]);
 export type PlanStep = z.infer<typeof PlanStepSchema>;
 
@@ -96,17 +105,18 @@ export const PLAN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
  * An ActionPlan as submitted by an operator, CI or InfraMind. A single-step plan is written
  * with `verb`, `target` and `params` at the top level; a multi-step plan lists `steps`.
  */
-export const ActionPlanSchema = z
-  .strictObject({
-    id: z.string().regex(PLAN_ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ - and start alphanumeric'),
-    steps: z.array(PlanStepSchema).min(1).max(50),
-    priority: z.number().int().min(0).max(1000).default(100),
-    notAfter: z.iso.datetime({ offset: true }).optional(),
-    mode: z.enum([PlanMode.execute, PlanMode.shadow]).default(PlanMode.execute),
-    emergency: z.boolean().default(false),
-    requestedBy: z.string().min(1).max(200),
-    reason: z.string().min(1).max(2000),
-  });
+export const ActionPlanSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(PLAN_ID_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ - and start alphanumeric'),
+  steps: z.array(PlanStepSchema).min(1).max(50),
+  priority: z.number().int().min(0).max(1000).default(100),
+  notAfter: z.iso.datetime({ offset: true }).optional(),
+  mode: z.enum([PlanMode.execute, PlanMode.shadow]).default(PlanMode.execute),
+  emergency: z.boolean().default(false),
+  requestedBy: z.string().min(1).max(200),
+  reason: z.string().min(1).max(2000),
+});
 export type ActionPlan = z.infer<typeof ActionPlanSchema>;
 
 /** What a client may send: either `steps`, or one step's fields at the top level. */

@@ -30,7 +30,11 @@ export interface LocalStack extends AsyncDisposable {
  */
 export async function startLocalStack(
   config: Config,
-  options: { externalTemporal: boolean; log: (message: string) => void; temporalPorts?: { port: number; uiPort: number } },
+  options: {
+    externalTemporal: boolean;
+    log: (message: string) => void;
+    temporalPorts?: { port: number; uiPort: number };
+  },
 ): Promise<LocalStack> {
   const useLocalCluster = !config.SENTINEL_CLUSTERS && !config.KUBECONFIG;
   const testbed = await startTestbed({
@@ -48,9 +52,10 @@ export async function startLocalStack(
   try {
     const temporalAddress = testbed.temporal?.address ?? config.TEMPORAL_ADDRESS;
     const clusterSpec = useLocalCluster ? testbed.clusterSpec : (config.SENTINEL_CLUSTERS ?? []);
-    const clusters = useLocalCluster || config.SENTINEL_CLUSTERS
-      ? ClusterRegistry.fromSources(clusterSpec)
-      : ClusterRegistry.fromKubeconfigs(config.KUBECONFIG!);
+    const clusters =
+      useLocalCluster || config.SENTINEL_CLUSTERS
+        ? ClusterRegistry.fromSources(clusterSpec)
+        : ClusterRegistry.fromKubeconfigs(config.KUBECONFIG!);
     const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
     cleanups.push(() => database.close());
 

@@ -45,7 +45,11 @@ export function auditHash(prevHash: string, entry: AuditEntry): string {
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AuditRow> {
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(7250001)`);
-    const existing = await tx.select().from(auditRecords).where(eq(auditRecords.recordKey, entry.recordKey)).limit(1);
+    const existing = await tx
+      .select()
+      .from(auditRecords)
+      .where(eq(auditRecords.recordKey, entry.recordKey))
+      .limit(1);
     if (existing[0]) return existing[0];
     const head = await tx
       .select({ hash: auditRecords.hash })

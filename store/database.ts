@@ -26,8 +26,13 @@ export interface DatabaseHandle extends AsyncDisposable {
 }
 
 /** `DATABASE_URL` when set, else embedded PGlite under `dataDir`. */
-export function databaseTargetFromEnv(dataDir: string, env: { DATABASE_URL?: string | undefined } = process.env): DatabaseTarget {
-  return env.DATABASE_URL ? { kind: 'postgres', url: env.DATABASE_URL } : { kind: 'pglite', dataDir: join(dataDir, 'pglite') };
+export function databaseTargetFromEnv(
+  dataDir: string,
+  env: { DATABASE_URL?: string | undefined } = process.env,
+): DatabaseTarget {
+  return env.DATABASE_URL
+    ? { kind: 'postgres', url: env.DATABASE_URL }
+    : { kind: 'pglite', dataDir: join(dataDir, 'pglite') };
 }
 
 /** Opens the database and applies the committed migrations (idempotent). */

@@ -58,7 +58,10 @@ export async function getPlan(db: Database, id: string): Promise<PlanRow | undef
   return rows[0];
 }
 
-export async function listPlans(db: Database, options: { phase?: string; limit?: number } = {}): Promise<PlanRow[]> {
+export async function listPlans(
+  db: Database,
+  options: { phase?: string; limit?: number } = {},
+): Promise<PlanRow[]> {
   const query = db.select().from(plans);
   const filtered = options.phase ? query.where(eq(plans.phase, options.phase)) : query;
   return filtered.orderBy(desc(plans.createdAt)).limit(options.limit ?? 50);

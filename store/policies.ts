@@ -16,7 +16,11 @@ export async function listCurrentPolicies(db: Database): Promise<PolicyDocument[
 }
 
 /** One version of one policy, current or not (the audit verifier needs old versions). */
-export async function getPolicyVersion(db: Database, id: string, version: number): Promise<PolicyDocument | undefined> {
+export async function getPolicyVersion(
+  db: Database,
+  id: string,
+  version: number,
+): Promise<PolicyDocument | undefined> {
   const rows = await db
     .select()
     .from(policies)
@@ -41,7 +45,12 @@ export async function putPolicy(
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(7250002, hashtext(${document.id}))`);
     const latest = (
-      await tx.select().from(policies).where(eq(policies.id, document.id)).orderBy(desc(policies.version)).limit(1)
+      await tx
+        .select()
+        .from(policies)
+        .where(eq(policies.id, document.id))
+        .orderBy(desc(policies.version))
+        .limit(1)
     )[0];
     if (latest && latest.deletedAt === null) {
       const current = latest.document as PolicyDocument;
@@ -57,7 +66,9 @@ export async function putPolicy(
 
 /** Marks the newest version deleted; old versions stay readable for the audit. */
 export async function deletePolicy(db: Database, id: string): Promise<boolean> {
-  const latest = (await db.select().from(policies).where(eq(policies.id, id)).orderBy(desc(policies.version)).limit(1))[0];
+  const latest = (
+    await db.select().from(policies).where(eq(policies.id, id)).orderBy(desc(policies.version)).limit(1)
+  )[0];
   if (!latest || latest.deletedAt !== null) return false;
   await db
     .update(policies)

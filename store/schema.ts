@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigserial,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 /** One row per ActionPlan; the workflow is its only writer after submission. */
 export const plans = pgTable(
@@ -15,8 +25,12 @@ export const plans = pgTable(
     priority: integer('priority').notNull(),
     requestedBy: text('requested_by').notNull(),
     status: jsonb('status'),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
-    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .default(sql`now()`),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .default(sql`now()`),
   },
   (t) => [index('plans_phase_idx').on(t.phase), index('plans_created_idx').on(t.createdAt)],
 );
@@ -56,7 +70,9 @@ export const policies = pgTable(
     version: integer('version').notNull(),
     document: jsonb('document').notNull(),
     createdBy: text('created_by').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' }).notNull().default(sql`now()`),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .default(sql`now()`),
     /** Set on the newest version when the policy is deleted. */
     deletedAt: timestamp('deleted_at', { withTimezone: true, mode: 'string' }),
   },

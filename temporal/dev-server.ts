@@ -59,9 +59,17 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     namespace,
     '--log-level',
     'warn',
-    ...Object.entries(SEARCH_ATTRIBUTE_TYPES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...Object.entries(SEARCH_ATTRIBUTE_TYPES).flatMap(([name, type]) => [
+      '--search-attribute',
+      `${name}=${type}`,
+    ]),
   ];
-  const proc = startProcess({ name: 'temporal', command: cli, args, logFile: join(options.dataDir, 'temporal.log') });
+  const proc = startProcess({
+    name: 'temporal',
+    command: cli,
+    args,
+    logFile: join(options.dataDir, 'temporal.log'),
+  });
   await waitUntilReady(
     proc,
     async () => {
@@ -89,7 +97,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
 
 async function pickPorts(options: TemporalDevServerOptions): Promise<[number, number, number]> {
   const [a, b, c] = await freePorts(3);
-  return [options.port ?? a!, options.uiPort ?? b!, c!];
+  // 0 means "any free port", as for the API.
+  return [options.port || a!, options.uiPort || b!, c!];
 }
 
 /**

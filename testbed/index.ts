@@ -47,7 +47,8 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
     return service;
   };
   const stopAll = async () => {
-    for (const service of stack.reverse()) await Promise.resolve(service[Symbol.asyncDispose]()).catch(() => undefined);
+    for (const service of stack.reverse())
+      await Promise.resolve(service[Symbol.asyncDispose]()).catch(() => undefined);
     stack.length = 0;
     if (!options.dataDir && !options.keep) rmSync(dataDir, { recursive: true, force: true });
   };
@@ -55,19 +56,25 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
     // allSettled, not all: a failure must wait for the others to finish starting so that
     // every started process is known and stopped.
     const results = await Promise.allSettled([
-      options.temporal ? timed('temporal', () => startTemporalDevServer({ dataDir: join(dataDir, 'temporal'), ...options.temporalPorts })) : undefined,
-      options.postgres ? timed('postgres', () => startPostgres({ dataDir: join(dataDir, 'postgres') })) : undefined,
+      options.temporal
+        ? timed('temporal', () =>
+            startTemporalDevServer({ dataDir: join(dataDir, 'temporal'), ...options.temporalPorts }),
+          )
+        : undefined,
+      options.postgres
+        ? timed('postgres', () => startPostgres({ dataDir: join(dataDir, 'postgres') }))
+        : undefined,
       ...(options.clusters ?? []).map((name) =>
-        timed(`kubernetes cluster ${name}`, () => startKubeCluster({ name, dataDir: join(dataDir, 'kube', name) })),
+        timed(`kubernetes cluster ${name}`, () =>
+          startKubeCluster({ name, dataDir: join(dataDir, 'kube', name) }),
+        ),
       ),
     ]);
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
-    const [temporal, postgres, ...clusters] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as [
-      TemporalDevServer | undefined,
-      PostgresServer | undefined,
-      ...KubeCluster[],
-    ];
+    const [temporal, postgres, ...clusters] = results.map((r) =>
+      r.status === 'fulfilled' ? r.value : undefined,
+    ) as [TemporalDevServer | undefined, PostgresServer | undefined, ...KubeCluster[]];
     log(`testbed ready in ${((Date.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
     const clusterMap = new Map(clusters.map((c) => [c.name, c]));
     return {

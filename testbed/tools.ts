@@ -18,11 +18,16 @@ const repoRoot = resolve(fileURLToPath(import.meta.url), '../..');
 
 /** Root of the machine-wide tool cache. */
 export function toolsDir(): string {
-  return process.env.SENTINEL_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sentinel', 'tools');
+  return (
+    process.env.SENTINEL_TOOLS_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sentinel', 'tools')
+  );
 }
 
 function toolBinDir(tool: ToolName): string {
-  return tool === 'postgres' ? join(toolsDir(), 'postgres', 'bin') : join(toolsDir(), `${tool}-${TOOL_VERSIONS[tool]}`, 'bin');
+  return tool === 'postgres'
+    ? join(toolsDir(), 'postgres', 'bin')
+    : join(toolsDir(), `${tool}-${TOOL_VERSIONS[tool]}`, 'bin');
 }
 
 /**
@@ -32,7 +37,9 @@ function toolBinDir(tool: ToolName): string {
 export function toolBinary(tool: ToolName, binary: string): string {
   const path = join(toolBinDir(tool), binary);
   if (existsSync(path)) return path;
-  execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-tools.sh'), tool], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-tools.sh'), tool], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (!existsSync(path)) throw new Error(`scripts/ensure-tools.sh ${tool} finished but ${path} is missing`);
   return path;
 }

@@ -22,6 +22,11 @@ export async function startWorkerProcess(options: {
     logFile: options.logFile,
     env: { ...process.env, ...options.env },
   });
-  await waitUntilReady(proc, async () => readFileSync(options.logFile, 'utf8').includes('sentinel worker ready'), 120_000, 250);
+  await waitUntilReady(
+    proc,
+    () => Promise.resolve(readFileSync(options.logFile, 'utf8').includes('sentinel worker ready')),
+    120_000,
+    250,
+  );
   return proc;
 }

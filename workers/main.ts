@@ -24,12 +24,16 @@ const metricsServer = createServer((req, res) => {
     res.writeHead(404).end();
     return;
   }
-  void metrics.registry.metrics().then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
+  void metrics.registry
+    .metrics()
+    .then((body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body));
 });
 metricsServer.listen(config.SENTINEL_WORKER_METRICS_PORT, '0.0.0.0', () => {
   const address = metricsServer.address();
   const port = typeof address === 'object' && address ? address.port : config.SENTINEL_WORKER_METRICS_PORT;
-  console.log(JSON.stringify({ msg: 'sentinel worker ready', taskQueue: worker.options.taskQueue, metricsPort: port }));
+  console.log(
+    JSON.stringify({ msg: 'sentinel worker ready', taskQueue: worker.options.taskQueue, metricsPort: port }),
+  );
 });
 
 // worker.run() resolves once SIGINT/SIGTERM (handled by the SDK) has drained the worker.

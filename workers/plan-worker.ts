@@ -1,6 +1,11 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  bundleWorkflowCode,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createPlanActivities, type PlanActivityDeps } from '../activities/index.ts';
 import { PLAN_TASK_QUEUE } from '../domain/plan-messages.ts';
 import { installWorkerRuntime } from './runtime.ts';
@@ -35,7 +40,9 @@ export interface PlanWorkerOptions {
 }
 
 /** A worker hosting the plan workflows and activities; `run()` until `shutdown()`. */
-export async function createPlanWorker(options: PlanWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+export async function createPlanWorker(
+  options: PlanWorkerOptions,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
   installWorkerRuntime();
   const connection = await NativeConnection.connect({ address: options.temporalAddress });
   const worker = await Worker.create({

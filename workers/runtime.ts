@@ -7,7 +7,9 @@ let installed = false;
  * worker state changes out of the terminal. Later calls are no-ops (the SDK allows one
  * install, before the first worker).
  */
-export function installWorkerRuntime(level: LogLevel = (process.env.SENTINEL_WORKER_LOG_LEVEL as LogLevel | undefined) ?? 'WARN'): void {
+export function installWorkerRuntime(
+  level: LogLevel = (process.env.SENTINEL_WORKER_LOG_LEVEL as LogLevel | undefined) ?? 'WARN',
+): void {
   if (installed) return;
   installed = true;
   Runtime.install({ logger: new DefaultLogger(level) });

@@ -41,7 +41,12 @@ const bookkeeping = proxyActivities<PlanActivities>({
 // Policy evaluation reads live context; denials are decisions, not failures.
 const policyGate = proxyActivities<PlanActivities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+  },
 });
 
 // Mutations heartbeat while they wait for the rollout, so a dead worker is noticed quickly
@@ -118,8 +123,15 @@ class PlanExecution {
 
   abort(request: ControlRequest = {}): ControlResult {
     if (this.finished) return this.reject('abort');
-    this.abortRequest = { actor: request.actor ?? 'unknown', reason: request.reason ?? 'aborted by operator' };
-    return { accepted: true, phase: this.status.phase, message: 'abort accepted; completed steps will be rolled back' };
+    this.abortRequest = {
+      actor: request.actor ?? 'unknown',
+      reason: request.reason ?? 'aborted by operator',
+    };
+    return {
+      accepted: true,
+      phase: this.status.phase,
+      message: 'abort accepted; completed steps will be rolled back',
+    };
   }
 
   validateControl(): void {
@@ -133,7 +145,11 @@ class PlanExecution {
   }
 
   private reject(action: string): ControlResult {
-    return { accepted: false, phase: this.status.phase, message: `cannot ${action}: plan already ${this.status.phase}` };
+    return {
+      accepted: false,
+      phase: this.status.phase,
+      message: `cannot ${action}: plan already ${this.status.phase}`,
+    };
   }
 }
 
@@ -151,9 +167,15 @@ export async function actionPlanWorkflow(plan: ActionPlan): Promise<PlanResult> 
   setHandler(pausePlanSignal, (req) => void run.pause(req));
   setHandler(resumePlanSignal, (req) => void run.resume(req));
   setHandler(abortPlanSignal, (req) => void run.abort(req));
-  setHandler(pausePlanUpdate, (req) => run.pause(req), { validator: (_req: ControlRequest) => run.validateControl() });
-  setHandler(resumePlanUpdate, (req) => run.resume(req), { validator: (_req: ControlRequest) => run.validateControl() });
-  setHandler(abortPlanUpdate, (req) => run.abort(req), { validator: (_req: ControlRequest) => run.validateControl() });
+  setHandler(pausePlanUpdate, (req) => run.pause(req), {
+    validator: (_req: ControlRequest) => run.validateControl(),
+  });
+  setHandler(resumePlanUpdate, (req) => run.resume(req), {
+    validator: (_req: ControlRequest) => run.validateControl(),
+  });
+  setHandler(abortPlanUpdate, (req) => run.abort(req), {
+    validator: (_req: ControlRequest) => run.validateControl(),
+  });
 
   await bookkeeping.recordPlanSubmitted({ plan, workflowId: workflowInfo().workflowId });
 
@@ -191,7 +213,10 @@ async function runSteps(run: PlanExecution): Promise<void> {
     }
     if (run.abortRequest) return;
     if (plan.notAfter !== undefined && Date.now() > Date.parse(plan.notAfter)) {
-      await run.setPhase(PlanPhase.Expired, `notAfter ${plan.notAfter} passed before step ${index}; nothing more applied`);
+      await run.setPhase(
+        PlanPhase.Expired,
+        `notAfter ${plan.notAfter} passed before step ${index}; nothing more applied`,
+      );
       return;
     }
     run.status.currentStep = index;
@@ -218,7 +243,8 @@ async function runSteps(run: PlanExecution): Promise<void> {
     const outcome = await applyWithBaseline(plan, index, step);
     stepStatus.phase = plan.mode === 'shadow' ? StepPhase.Shadowed : StepPhase.Applied;
     stepStatus.change = outcome.change;
-    if (outcome.changed && plan.mode !== 'shadow') run.compensations.push({ stepIndex: index, inverse: outcome.inverse });
+    if (outcome.changed && plan.mode !== 'shadow')
+      run.compensations.push({ stepIndex: index, inverse: outcome.inverse });
     await bookkeeping.appendAuditRecord({
       plan,
       stepIndex: index,
@@ -249,7 +275,11 @@ async function applyWithBaseline(plan: ActionPlan, stepIndex: number, step: Plan
  * Runs recorded inverses newest first. Non-cancellable so that an abort or a cancelled
  * workflow cannot interrupt its own rollback.
  */
-async function compensate(run: PlanExecution, reason: string, phaseWithoutUndo: PlanStatus['phase']): Promise<void> {
+async function compensate(
+  run: PlanExecution,
+  reason: string,
+  phaseWithoutUndo: PlanStatus['phase'],
+): Promise<void> {
   if (run.compensations.length === 0) {
     await run.setPhase(phaseWithoutUndo, reason);
     return;
@@ -259,7 +289,13 @@ async function compensate(run: PlanExecution, reason: string, phaseWithoutUndo: 
     const failures: string[] = [];
     for (const { stepIndex, inverse } of [...run.compensations].reverse()) {
       try {
-        const outcome = await kubernetes.applyStep({ plan: run.plan, stepIndex, step: inverse, dryRun: false, compensation: true });
+        const outcome = await kubernetes.applyStep({
+          plan: run.plan,
+          stepIndex,
+          step: inverse,
+          dryRun: false,
+          compensation: true,
+        });
         run.status.steps[stepIndex]!.phase = StepPhase.Compensated;
         await bookkeeping.appendAuditRecord({
           plan: run.plan,
@@ -276,7 +312,10 @@ async function compensate(run: PlanExecution, reason: string, phaseWithoutUndo: 
     if (failures.length > 0) {
       await run.setPhase(PlanPhase.RollbackFailed, `${reason}; rollback failed: ${failures.join('; ')}`);
     } else {
-      await run.setPhase(phaseWithoutUndo === PlanPhase.Failed ? PlanPhase.RolledBack : phaseWithoutUndo, `${reason}; rolled back`);
+      await run.setPhase(
+        phaseWithoutUndo === PlanPhase.Failed ? PlanPhase.RolledBack : phaseWithoutUndo,
+        `${reason}; rolled back`,
+      );
     }
   });
 }

@@ -10,6 +10,7 @@ import { openDatabase, type DatabaseHandle } from '../../store/database.ts';
 import { startTestbed, type Testbed } from '../../testbed/index.ts';
 import { startWorkerProcess } from '../../testbed/worker-process.ts';
 import { inferenceDeployment } from '../../testbed/workloads.ts';
+import type { actionPlanWorkflow } from '../../workflows/action-plan.ts';
 import { eventually } from '../support/stack.ts';
 
 // A worker process is killed (SIGKILL) while the plan's Kubernetes step is in flight; a new
@@ -42,7 +43,11 @@ it('finishes a plan exactly once when its worker is killed mid-step', async () =
     DATABASE_URL: testbed.postgres!.url,
     SENTINEL_CLUSTERS: testbed.clusterSpec.map((c) => `${c.name}=${c.kubeconfigPath}`).join(','),
   };
-  const first = await startWorkerProcess({ name: 'worker-1', logFile: join(testbed.dataDir, 'worker-1.log'), env });
+  const first = await startWorkerProcess({
+    name: 'worker-1',
+    logFile: join(testbed.dataDir, 'worker-1.log'),
+    env,
+  });
 
   const client = new Client({ connection });
   const plans = new PlanService(client, database.db);
@@ -55,7 +60,7 @@ it('finishes a plan exactly once when its worker is killed mid-step', async () =
     reason: 'worker crash',
   });
   await plans.submit(plan);
-  const handle = client.workflow.getHandle('plan/crash-scale');
+  const handle = client.workflow.getHandle<typeof actionPlanWorkflow>('plan/crash-scale');
 
   // Kill the worker once the step has made its change and is waiting for the slow pods to
   // become Ready: the most delicate moment for exactly-once.
@@ -71,7 +76,11 @@ it('finishes a plan exactly once when its worker is killed mid-step', async () =
   first.signal('SIGKILL');
   await first.waitForExit();
 
-  const second = await startWorkerProcess({ name: 'worker-2', logFile: join(testbed.dataDir, 'worker-2.log'), env });
+  const second = await startWorkerProcess({
+    name: 'worker-2',
+    logFile: join(testbed.dataDir, 'worker-2.log'),
+    env,
+  });
   try {
     const result = await handle.result();
     expect(result.phase).toBe('Succeeded');
@@ -86,7 +95,9 @@ it('finishes a plan exactly once when its worker is killed mid-step', async () =
 
     const audit = await listAudit(database.db, { planId: 'crash-scale' });
     expect(audit.map((r) => r.kind)).toEqual(['step.applied']);
-    expect(audit[0]!.body).toMatchObject({ outcome: { changed: true, change: { replicas: { from: 1, to: 12 } } } });
+    expect(audit[0]!.body).toMatchObject({
+      outcome: { changed: true, change: { replicas: { from: 1, to: 12 } } },
+    });
 
     // The step really was retried on the second worker.
     const history = await handle.fetchHistory();
