@@ -12,7 +12,10 @@ export interface CliResult {
 }
 
 /** Runs the real `sentinel` CLI (bin/sentinel.mjs) as a child process. */
-export function runCli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,

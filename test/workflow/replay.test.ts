@@ -28,7 +28,10 @@ describe('recorded workflow histories replay against the current code', () => {
       return { workflowId, history: historyFromJSON(history) };
     });
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle, replayName: 'fixtures' }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle, replayName: 'fixtures' },
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     expect(failures).toEqual([]);
