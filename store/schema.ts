@@ -78,3 +78,41 @@ export const policies = pgTable(
   },
   (t) => [primaryKey({ columns: [t.id, t.version] })],
 );
+
+/**
+ * Transactional outbox: each row is one CloudEvent, inserted in the same transaction as the
+ * state change it describes and published to Kafka later by the relay (events/relay.ts).
+ * `seq` is the publication order; per `key` it is also the commit order, because writers of
+ * one key are serialised by an advisory lock (store/outbox.ts).
+ */
+export const outboxEvents = pgTable(
+  'outbox_events',
+  {
+    /** The CloudEvent id; derived from the state change, so a retried writer inserts it once. */
+    id: text('id').primaryKey(),
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    /** Kafka message key: the workload key (`cluster/namespace/kind/name`). */
+    key: text('key').notNull(),
+    /** The stream the event belongs to; the relay maps it to a Kafka topic. */
+    topic: text('topic').notNull(),
+    type: text('type').notNull(),
+    event: jsonb('event').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'string' })
+      .notNull()
+      .default(sql`now()`),
+    /** Set once the broker acknowledged the event; `null` while it waits. */
+    sentAt: timestamp('sent_at', { withTimezone: true, mode: 'string' }),
+    /** Failed publication attempts so far. */
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    /** The relay that holds the head of the queue, until `claimExpiresAt`. */
+    claimedBy: text('claimed_by'),
+    claimExpiresAt: timestamp('claim_expires_at', { withTimezone: true, mode: 'string' }),
+  },
+  (t) => [
+    uniqueIndex('outbox_seq_idx').on(t.seq),
+    index('outbox_unsent_idx')
+      .on(t.seq)
+      .where(sql`${t.sentAt} IS NULL`),
+  ],
+);
