@@ -44,6 +44,20 @@ const TokenList = z.string().transform((value, ctx) =>
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** `host:port`, comma separated (Kafka bootstrap servers). */
+const BrokerList = z.string().transform((value, ctx) => {
+  const brokers = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const broker of brokers) {
+    if (!/^[^\s:,]+:\d{1,5}$/.test(broker))
+      ctx.addIssue({ code: 'custom', message: `"${broker}" is not host:port` });
+  }
+  if (brokers.length === 0) ctx.addIssue({ code: 'custom', message: 'names no broker' });
+  return brokers;
+});
+
 /** Sentinel's process configuration, read from the environment. */
 export const ConfigSchema = z.object({
   SENTINEL_DATA_DIR: z.string().default('.sentinel'),
@@ -59,6 +73,12 @@ export const ConfigSchema = z.object({
   SENTINEL_API_PORT: port.default(8080),
   SENTINEL_API_TOKENS: TokenList.optional(),
   SENTINEL_WORKER_METRICS_PORT: port.default(0),
+  /** Kafka bootstrap servers; the outbox relay publishes events only when this is set. */
+  KAFKA_BROKERS: BrokerList.optional(),
+  KAFKA_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)')
+    .default('sentinel.events'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 export type Config = z.infer<typeof ConfigSchema>;

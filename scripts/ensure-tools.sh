@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Ensures Sentinel's pinned tools (Temporal CLI, etcd, Kubernetes control plane, kwok,
-# PostgreSQL) exist in one machine-wide cache. Idempotent: a warm run only checks stamps.
+# PostgreSQL, Kafka) exist in one machine-wide cache. Idempotent: a warm run only checks stamps.
 #
 #   scripts/ensure-tools.sh            # everything
-#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kubectl kwok postgres)
+#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kubectl kwok postgres kafka)
 #
 # Cache root: $SENTINEL_TOOLS_DIR, default ~/.cache/sentinel/tools/<name>-<version>/bin
+# (Kafka: ~/.cache/sentinel/tools/kafka-<version>/libs, the broker's jars)
 set -euo pipefail
 
 TEMPORAL_CLI_VERSION=v1.5.1
 KUBERNETES_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+# Apache Kafka broker (KRaft), from Maven Central; 4.x brokers need Java 17.
+KAFKA_VERSION=4.1.1
+# Kafka 4.1 logs through SLF4J 1.7 into log4j2; this binding matches its log4j-core.
+KAFKA_LOG4J_VERSION=2.24.3
 
 TOOLS_DIR=${SENTINEL_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sentinel/tools}
 mkdir -p "$TOOLS_DIR"
@@ -120,6 +125,44 @@ build_k8s_commands() {
   rm -rf "$work"
 }
 
+# The broker is org.apache.kafka:kafka_2.13 (kafka.Kafka, kafka.tools.StorageTool) with its
+# runtime dependencies, copied from Maven Central by a throwaway pom; tests run it as
+# `java -cp 'libs/*' kafka.Kafka server.properties`.
+build_kafka() {
+  command -v java >/dev/null 2>&1 || die "Java 17 is needed to run the Kafka broker but 'java' is not on PATH; install the Debian 'openjdk-17-jre-headless' package"
+  command -v mvn >/dev/null 2>&1 || die "Maven is needed to fetch the Kafka jars but 'mvn' is not on PATH; install the Debian 'maven' package"
+  local out=$1 version=$2 work
+  work=$(mktemp -d)
+  cat >"$work/pom.xml" <<POM
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>sentinel.local</groupId>
+  <artifactId>kafka-broker</artifactId>
+  <version>$version</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>$version</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>$KAFKA_LOG4J_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+POM
+  if ! mvn -B -q -Dstyle.color=never -f "$work/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$out/libs" >"$work/mvn.log" 2>&1; then
+    tail -n 30 "$work/mvn.log" >&2
+    die "mvn could not fetch org.apache.kafka:kafka_2.13:$version and its dependencies from Maven Central"
+  fi
+  rm -rf "$work"
+  [[ -f "$out/libs/kafka_2.13-$version.jar" ]] || die "kafka_2.13-$version.jar is missing after the Maven fetch"
+}
+
 ensure_postgres() {
   local bindir
   bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true)
@@ -138,7 +181,7 @@ ensure_postgres() {
 }
 
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres temporal etcd kwok kubernetes kubectl)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres temporal etcd kwok kubernetes kubectl kafka)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     temporal) run_build temporal "$TEMPORAL_CLI_VERSION" build_temporal ;;
@@ -147,6 +190,7 @@ for tool in "${wanted[@]}"; do
     kubernetes) run_build kubernetes "$KUBERNETES_VERSION" build_kubernetes ;;
     kubectl) run_build kubectl "$KUBERNETES_VERSION" build_kubectl ;;
     postgres) ensure_postgres ;;
-    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes kubectl postgres)" ;;
+    kafka) run_build kafka "$KAFKA_VERSION" build_kafka ;;
+    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes kubectl postgres kafka)" ;;
   esac
 done

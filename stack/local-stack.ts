@@ -4,6 +4,7 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../api/server.ts';
 import type { Config } from '../config/index.ts';
+import { OutboxRelay } from '../events/relay.ts';
 import { ClusterRegistry } from '../k8s/index.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { databaseTargetFromEnv, openDatabase, type DatabaseHandle } from '../store/database.ts';
@@ -19,6 +20,8 @@ export interface LocalStack extends AsyncDisposable {
   database: DatabaseHandle;
   client: Client;
   testbed: Testbed;
+  /** Publishes the event outbox to Kafka; running only when `KAFKA_BROKERS` is set. */
+  relay?: OutboxRelay;
   stop(): Promise<void>;
 }
 
@@ -72,6 +75,18 @@ export async function startLocalStack(
       await workerConnection.close();
     });
 
+    // Events always land in the outbox; they leave it only when there is a Kafka to go to.
+    const relay = config.KAFKA_BROKERS
+      ? new OutboxRelay({
+          db: database.db,
+          brokers: config.KAFKA_BROKERS,
+          topic: config.KAFKA_TOPIC,
+          registry: workerMetrics.registry,
+          log: options.log,
+        }).start()
+      : undefined;
+    if (relay) cleanups.push(() => relay.stop());
+
     const connection = await Connection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -91,6 +106,7 @@ export async function startLocalStack(
       database,
       client,
       testbed,
+      ...(relay ? { relay } : {}),
       stop,
       [Symbol.asyncDispose]: stop,
     };

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import { canonicalJson } from '../policy/canonical-json.ts';
+import { auditEvent } from '../events/plan-events.ts';
 import type { Database } from './database.ts';
+import { enqueueEvent } from './outbox.ts';
 import { auditRecords } from './schema.ts';
 
 export type AuditRow = typeof auditRecords.$inferSelect;
@@ -40,7 +42,8 @@ export function auditHash(prevHash: string, entry: AuditEntry): string {
 /**
  * Appends one record at the head of the chain. Writers are serialised by a transaction-scoped
  * advisory lock so concurrent workers cannot fork the chain; an existing `recordKey` returns
- * the stored record unchanged.
+ * the stored record unchanged. A plan step record (`step.applied`, `step.shadowed`,
+ * `step.denied`, `step.compensated`) commits together with its CloudEvent in the outbox.
  */
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AuditRow> {
   return db.transaction(async (tx) => {
@@ -61,7 +64,10 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Audi
       .insert(auditRecords)
       .values({ ...entry, prevHash, hash: auditHash(prevHash, entry) })
       .returning();
-    return inserted[0]!;
+    const row = inserted[0]!;
+    const event = auditEvent({ ...row, body: entry.body });
+    if (event) await enqueueEvent(tx, event);
+    return row;
   });
 }
 

@@ -1,56 +1,96 @@
 import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
-import { TERMINAL_PLAN_PHASES, type ActionPlan, type PlanStatus } from '../domain/plan.ts';
+import { TERMINAL_PLAN_PHASES, type ActionPlan, type PlanPhase, type PlanStatus } from '../domain/plan.ts';
+import { planPhaseEvent, planSubmittedEvent } from '../events/plan-events.ts';
 import type { Database } from './database.ts';
+import { enqueueEvent } from './outbox.ts';
 import { plans } from './schema.ts';
 
 export type PlanRow = typeof plans.$inferSelect;
 
-/** Inserts the plan once; a second call with the same id leaves the first row alone. */
+/**
+ * Inserts the plan once; a second call with the same id leaves the first row alone. The row
+ * and its `dev.sentinel.plan.submitted` event commit together.
+ */
 export async function insertPlan(
   db: Database,
   plan: ActionPlan,
   meta: { workflowId: string; digest: string; phase: string },
 ): Promise<void> {
-  await db
-    .insert(plans)
-    .values({
-      id: plan.id,
-      workflowId: meta.workflowId,
-      digest: meta.digest,
-      plan,
-      phase: meta.phase,
-      mode: plan.mode,
-      priority: plan.priority,
-      requestedBy: plan.requestedBy,
-    })
-    .onConflictDoNothing({ target: plans.id });
+  await db.transaction(async (tx) => {
+    const inserted = await tx
+      .insert(plans)
+      .values({
+        id: plan.id,
+        workflowId: meta.workflowId,
+        digest: meta.digest,
+        plan,
+        phase: meta.phase,
+        mode: plan.mode,
+        priority: plan.priority,
+        requestedBy: plan.requestedBy,
+      })
+      .onConflictDoNothing({ target: plans.id })
+      .returning({ createdAt: plans.createdAt });
+    const row = inserted[0];
+    if (row) await enqueueEvent(tx, planSubmittedEvent(plan, meta, new Date(row.createdAt).toISOString()));
+  });
 }
 
-/** Stores the workflow's latest status snapshot. */
-export async function updatePlanStatus(db: Database, status: PlanStatus): Promise<void> {
-  await db
-    .update(plans)
-    .set({ phase: status.phase, status, updatedAt: sql`now()` })
-    .where(and(eq(plans.id, status.planId), notInArray(plans.phase, [...TERMINAL_PLAN_PHASES])));
+/** The plan row locked for a phase change, or `undefined` when missing or already terminal. */
+async function lockOpenPlan(
+  tx: Database,
+  planId: string,
+): Promise<{ phase: string; plan: ActionPlan; createdAt: string } | undefined> {
+  const rows = await tx
+    .select({ phase: plans.phase, plan: plans.plan, createdAt: plans.createdAt })
+    .from(plans)
+    .where(eq(plans.id, planId))
+    .for('update')
+    .limit(1);
+  const row = rows[0];
+  if (!row || TERMINAL_PLAN_PHASES.has(row.phase as PlanPhase)) return undefined;
+  return { phase: row.phase, plan: row.plan as ActionPlan, createdAt: row.createdAt };
 }
 
 /**
- * Moves the plan into its terminal phase once. Returns the plan's creation time and verbs
- * when this call made the transition, `undefined` when it had already happened.
+ * Stores the workflow's latest status snapshot; when the phase changes, a
+ * `dev.sentinel.plan.phase.changed` event commits with it.
+ */
+export async function updatePlanStatus(db: Database, status: PlanStatus): Promise<void> {
+  await db.transaction(async (tx) => {
+    const current = await lockOpenPlan(tx, status.planId);
+    if (!current) return;
+    await tx
+      .update(plans)
+      .set({ phase: status.phase, status, updatedAt: sql`now()` })
+      .where(and(eq(plans.id, status.planId), notInArray(plans.phase, [...TERMINAL_PLAN_PHASES])));
+    if (current.phase !== status.phase) {
+      const terminal = TERMINAL_PLAN_PHASES.has(status.phase);
+      await enqueueEvent(tx, planPhaseEvent(current.plan, current.phase, status, terminal));
+    }
+  });
+}
+
+/**
+ * Moves the plan into its terminal phase once, with its `dev.sentinel.plan.finished` event.
+ * Returns the plan's creation time and verbs when this call made the transition,
+ * `undefined` when it had already happened.
  */
 export async function markPlanFinished(
   db: Database,
   status: PlanStatus,
 ): Promise<{ createdAt: string; verbs: string } | undefined> {
-  const rows = await db
-    .update(plans)
-    .set({ phase: status.phase, status, updatedAt: sql`now()` })
-    .where(and(eq(plans.id, status.planId), notInArray(plans.phase, [...TERMINAL_PLAN_PHASES])))
-    .returning({ createdAt: plans.createdAt, plan: plans.plan });
-  const row = rows[0];
-  if (!row) return undefined;
-  const verbs = [...new Set((row.plan as ActionPlan).steps.map((s) => s.verb))].sort().join('+');
-  return { createdAt: row.createdAt, verbs };
+  return db.transaction(async (tx) => {
+    const current = await lockOpenPlan(tx, status.planId);
+    if (!current) return undefined;
+    await tx
+      .update(plans)
+      .set({ phase: status.phase, status, updatedAt: sql`now()` })
+      .where(eq(plans.id, status.planId));
+    await enqueueEvent(tx, planPhaseEvent(current.plan, current.phase, status, true));
+    const verbs = [...new Set(current.plan.steps.map((s) => s.verb))].sort().join('+');
+    return { createdAt: current.createdAt, verbs };
+  });
 }
 
 export async function getPlan(db: Database, id: string): Promise<PlanRow | undefined> {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTemporalDevServer, type TemporalDevServer } from '../temporal/dev-server.ts';
+import { startKafka, type KafkaBroker, type KafkaTopicSpec } from './kafka.ts';
 import { startKubeCluster, type KubeCluster } from './kube.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
 
@@ -13,6 +14,10 @@ export interface TestbedOptions {
   /** Kubernetes clusters to start, by name (e.g. `['alpha']`, or two for multi-cluster tests). */
   clusters?: readonly string[];
   postgres?: boolean;
+  /** A Kafka broker (KRaft, from the Maven Central jars) with {@link TestbedOptions.kafkaTopics} created. */
+  kafka?: boolean;
+  /** Topics to create on the broker. @default [{ name: 'sentinel.events', partitions: 3 }] */
+  kafkaTopics?: readonly KafkaTopicSpec[];
   /** Where data and logs go; a fresh temp folder when absent (removed on dispose unless `keep`). */
   dataDir?: string;
   keep?: boolean;
@@ -25,6 +30,7 @@ export interface Testbed extends AsyncDisposable {
   temporal?: TemporalDevServer;
   clusters: Map<string, KubeCluster>;
   postgres?: PostgresServer;
+  kafka?: KafkaBroker;
   /** `name=kubeconfig` pairs, the SENTINEL_CLUSTERS format. */
   clusterSpec: { name: string; kubeconfigPath: string }[];
   stop(): Promise<void>;
@@ -64,6 +70,14 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
       options.postgres
         ? timed('postgres', () => startPostgres({ dataDir: join(dataDir, 'postgres') }))
         : undefined,
+      options.kafka
+        ? timed('kafka', () =>
+            startKafka({
+              dataDir: join(dataDir, 'kafka'),
+              topics: options.kafkaTopics ?? [{ name: 'sentinel.events', partitions: 3 }],
+            }),
+          )
+        : undefined,
       ...(options.clusters ?? []).map((name) =>
         timed(`kubernetes cluster ${name}`, () =>
           startKubeCluster({ name, dataDir: join(dataDir, 'kube', name) }),
@@ -72,15 +86,21 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
     ]);
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
-    const [temporal, postgres, ...clusters] = results.map((r) =>
+    const [temporal, postgres, kafka, ...clusters] = results.map((r) =>
       r.status === 'fulfilled' ? r.value : undefined,
-    ) as [TemporalDevServer | undefined, PostgresServer | undefined, ...KubeCluster[]];
+    ) as [
+      TemporalDevServer | undefined,
+      PostgresServer | undefined,
+      KafkaBroker | undefined,
+      ...KubeCluster[],
+    ];
     log(`testbed ready in ${((Date.now() - started) / 1000).toFixed(1)}s (data in ${dataDir})`);
     const clusterMap = new Map(clusters.map((c) => [c.name, c]));
     return {
       dataDir,
       ...(temporal ? { temporal } : {}),
       ...(postgres ? { postgres } : {}),
+      ...(kafka ? { kafka } : {}),
       clusters: clusterMap,
       clusterSpec: [...clusterMap.values()].map((c) => ({ name: c.name, kubeconfigPath: c.kubeconfigPath })),
       stop: stopAll,

@@ -10,6 +10,8 @@ export const TOOL_VERSIONS = {
   kubernetes: 'v1.34.4',
   etcd: 'v3.6.16',
   kwok: 'v0.8.0',
+  /** Apache Kafka broker jars (org.apache.kafka:kafka_2.13) from Maven Central; runs on Java 17. */
+  kafka: '4.1.1',
 } as const;
 
 export type ToolName = keyof typeof TOOL_VERSIONS | 'postgres';
@@ -37,6 +39,21 @@ function toolBinDir(tool: ToolName): string {
 export function toolBinary(tool: ToolName, binary: string): string {
   const path = join(toolBinDir(tool), binary);
   if (existsSync(path)) return path;
+  execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-tools.sh'), tool], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (!existsSync(path)) throw new Error(`scripts/ensure-tools.sh ${tool} finished but ${path} is missing`);
+  return path;
+}
+
+/**
+ * Path of a file or folder inside a cached tool's root (e.g. `toolPath('kafka', 'libs')`),
+ * fetching the tool on first use through scripts/ensure-tools.sh.
+ */
+export function toolPath(tool: keyof typeof TOOL_VERSIONS, relative: string): string {
+  const root = join(toolsDir(), `${tool}-${TOOL_VERSIONS[tool]}`);
+  const path = join(root, relative);
+  if (existsSync(join(root, '.complete')) && existsSync(path)) return path;
   execFileSync('bash', [join(repoRoot, 'scripts', 'ensure-tools.sh'), tool], {
     stdio: ['ignore', 'inherit', 'inherit'],
   });

@@ -2,6 +2,7 @@
 // workflows and activities, serves /metrics, and drains on SIGTERM.
 import { createServer } from 'node:http';
 import { loadConfig } from '../config/index.ts';
+import { OutboxRelay } from '../events/relay.ts';
 import { ClusterRegistry } from '../k8s/index.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { databaseTargetFromEnv, openDatabase } from '../store/database.ts';
@@ -18,6 +19,17 @@ const { worker, connection } = await createPlanWorker({
   namespace: config.TEMPORAL_NAMESPACE,
   deps: { db: database.db, clusters, metrics },
 });
+
+// Events always land in the outbox; the relay publishes them when Kafka is configured.
+const relay = config.KAFKA_BROKERS
+  ? new OutboxRelay({
+      db: database.db,
+      brokers: config.KAFKA_BROKERS,
+      topic: config.KAFKA_TOPIC,
+      registry: metrics.registry,
+      log: (message) => console.log(JSON.stringify({ msg: message })),
+    }).start()
+  : undefined;
 
 const metricsServer = createServer((req, res) => {
   if (req.url !== '/metrics') {
@@ -39,5 +51,6 @@ metricsServer.listen(config.SENTINEL_WORKER_METRICS_PORT, '0.0.0.0', () => {
 // worker.run() resolves once SIGINT/SIGTERM (handled by the SDK) has drained the worker.
 await worker.run();
 metricsServer.close();
+await relay?.stop();
 await connection.close();
 await database.close();
