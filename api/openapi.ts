@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { ActionPlanSchema, PlanStatusSchema } from '../domain/plan.ts';
 import { ControlRequestSchema } from '../domain/plan-messages.ts';
+import { PolicyDocumentSchema } from '../policy/index.ts';
+import {
+  PolicyEvaluationSchema,
+  PolicyVersionViewSchema,
+  PolicyWriteResultSchema,
+} from './policy-service.ts';
 
 const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') =>
   z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' });
@@ -40,6 +46,10 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       schemas: {
         ActionPlan: json(ActionPlanSchema, 'input'),
         PlanStatus: json(PlanStatusSchema),
+        PolicyDocument: json(PolicyDocumentSchema, 'input'),
+        PolicyVersion: json(PolicyVersionViewSchema),
+        PolicyWriteResult: json(PolicyWriteResultSchema),
+        PolicyEvaluation: json(PolicyEvaluationSchema),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code'],
@@ -98,6 +108,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/plans/{id}/pause': control('Pause'),
       '/v1/plans/{id}/resume': control('Resume'),
       '/v1/plans/{id}/abort': control('Abort'),
+      ...policyPaths(),
       '/v1/audit': {
         get: {
           summary: 'Read the audit trail',
@@ -107,6 +118,123 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             schema: { type: 'string' },
           })),
           responses: { '200': { description: 'Audit records in chain order' } },
+        },
+      },
+    },
+  };
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonOrYaml = (schema: Record<string, unknown>) => ({
+  required: true,
+  content: {
+    'application/json': { schema },
+    'application/yaml': { schema },
+  },
+});
+
+/** `/v1/policies`: versioned policy documents and dry-run evaluation (api/routes/policies.ts). */
+function policyPaths(): Record<string, unknown> {
+  const policyId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  const answer = (description: string, schema: string) => ({
+    description,
+    content: { 'application/json': { schema: ref(schema) } },
+  });
+  return {
+    '/v1/policies': {
+      get: {
+        summary: 'List the current version of every policy (role viewer)',
+        responses: {
+          '200': {
+            description: 'Current policy documents, in id order; deleted policies are left out',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { items: { type: 'array', items: ref('PolicyDocument') } },
+                },
+              },
+            },
+          },
+        },
+      },
+      post: {
+        summary: 'Create a policy (role admin)',
+        description:
+          'The body is one policy document, as JSON or as YAML (Content-Type application/yaml or text/yaml). ' +
+          'The server numbers versions: the stored version is 1, or the next one after a deleted policy. ' +
+          'Sending the current content again changes nothing (200); other content under an existing id is a 409 (use PUT).',
+        requestBody: jsonOrYaml(ref('PolicyDocument')),
+        responses: {
+          '201': answer('Created', 'PolicyWriteResult'),
+          '200': answer('Identical to the current version; nothing stored', 'PolicyWriteResult'),
+          '400': { ...problem, description: 'SENTINEL_ERR_POLICY_INVALID: issues name each bad field' },
+          '409': problem,
+          '415': problem,
+        },
+      },
+    },
+    '/v1/policies/evaluate': {
+      post: {
+        summary: 'Dry-run a plan against the current policies and the live cluster state (role operator)',
+        description:
+          'The body is an ActionPlan as POST /v1/plans accepts it (id optional). Each step is evaluated as the plan ' +
+          'activity would evaluate it now; no workflow is started and nothing is changed.',
+        requestBody: jsonOrYaml(ref('ActionPlan')),
+        responses: {
+          '200': answer('The decision for each step, and the most severe one', 'PolicyEvaluation'),
+          '400': problem,
+          '404': { ...problem, description: 'A step names a cluster or workload that does not exist' },
+          '503': problem,
+        },
+      },
+    },
+    '/v1/policies/{id}': {
+      get: {
+        summary: 'Get the current version of a policy, or any version with ?version=N (role viewer)',
+        parameters: [policyId, { name: 'version', in: 'query', schema: { type: 'integer', minimum: 1 } }],
+        responses: {
+          '200': answer('The policy version', 'PolicyVersion'),
+          '404': { ...problem, description: 'No such policy or version, or (without ?version) deleted' },
+        },
+      },
+      put: {
+        summary: 'Store a new version of a policy (role admin)',
+        description:
+          'The id in the body must equal the id in the path. Creates the policy when it does not exist; ' +
+          'content equal to the current version changes nothing.',
+        parameters: [policyId],
+        requestBody: jsonOrYaml(ref('PolicyDocument')),
+        responses: {
+          '201': answer('First version stored', 'PolicyWriteResult'),
+          '200': answer('New version stored, or nothing changed (see changed)', 'PolicyWriteResult'),
+          '400': problem,
+          '415': problem,
+        },
+      },
+      delete: {
+        summary: 'Delete a policy (role admin); its versions stay readable for the audit',
+        parameters: [policyId],
+        responses: { '200': answer('The deleted (newest) version', 'PolicyVersion'), '404': problem },
+      },
+    },
+    '/v1/policies/{id}/versions': {
+      get: {
+        summary: 'Every stored version of a policy, newest first, deleted ones included (role viewer)',
+        parameters: [policyId],
+        responses: {
+          '200': {
+            description: 'Versions, newest first',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { items: { type: 'array', items: ref('PolicyVersion') } },
+                },
+              },
+            },
+          },
+          '404': problem,
         },
       },
     },

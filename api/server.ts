@@ -1,14 +1,18 @@
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { parseAllDocuments } from 'yaml';
 import type { TokenGrant } from './auth.ts';
 import { Authorizer } from './auth.ts';
 import type { ApiContext } from './context.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { PlanService } from './plan-service.ts';
+import { PolicyService } from './policy-service.ts';
 import { problemErrorHandler } from './problem.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerPlanRoutes } from './routes/plans.ts';
-import { NotFoundError } from '../domain/errors.ts';
+import { registerPolicyRoutes } from './routes/policies.ts';
+import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import type { ClusterRegistry } from '../k8s/index.ts';
 import type { SentinelMetrics } from '../metrics/registry.ts';
 import type { Database } from '../store/database.ts';
 
@@ -20,6 +24,8 @@ export interface ApiServerOptions {
   tokens?: readonly TokenGrant[];
   /** @default false */
   logger?: boolean;
+  /** Clusters to read live state from, for dry-run policy evaluation; without it that answers 503. */
+  clusters?: ClusterRegistry;
 }
 
 /** The HTTP API: thin routes over PlanService and the store, errors as problem+json. */
@@ -29,8 +35,21 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     auth: new Authorizer(options.tokens),
     plans: new PlanService(options.client, options.db),
     db: options.db,
+    policies: new PolicyService(options.db, options.clusters),
+    ...(options.clusters ? { clusters: options.clusters } : {}),
   };
   app.setErrorHandler(problemErrorHandler);
+  app.addContentTypeParser(
+    ['application/yaml', 'text/yaml', 'application/x-yaml'],
+    { parseAs: 'string' },
+    (_request, body, done) => {
+      try {
+        done(null, parseYamlBody(body as string));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    },
+  );
   app.setNotFoundHandler((request) => {
     throw new NotFoundError(`route ${request.method} ${request.url}`);
   });
@@ -50,5 +69,25 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   );
   registerPlanRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
+  registerPolicyRoutes(app, ctx);
   return app;
+}
+
+/** A YAML request body (one document) as the value JSON would have given; errors name the line. */
+function parseYamlBody(text: string): unknown {
+  const docs = parseAllDocuments(text, { uniqueKeys: true });
+  const all = Array.isArray(docs) ? docs : [];
+  const issues = all.flatMap((doc) =>
+    doc.errors.map((err) => ({
+      path: '',
+      message: `invalid YAML: ${err.message.split('\n')[0]!}`,
+    })),
+  );
+  if (issues.length > 0) throw new ValidationError('request body', issues);
+  if (all.length > 1) {
+    throw new ValidationError('request body', [
+      { path: '', message: `expected one YAML document, found ${all.length}; send one per request` },
+    ]);
+  }
+  return all[0]?.toJS({ maxAliasCount: 100 }) ?? null;
 }

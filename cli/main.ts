@@ -3,6 +3,7 @@ import { SentinelError } from '../domain/errors.ts';
 import { ApiClient } from './api-client.ts';
 import { registerDevCommand } from './dev-command.ts';
 import { registerPlanCommands } from './plan-commands.ts';
+import { registerPolicyCommands } from './policy-commands.ts';
 
 const program = new Command('sentinel')
   .description('Sentinel: every change to a Kubernetes workload as a durable Temporal workflow')
@@ -21,6 +22,7 @@ const api = () => {
 
 registerDevCommand(program);
 registerPlanCommands(program, api);
+registerPolicyCommands(program, api);
 
 try {
   await program.parseAsync(process.argv);

@@ -62,11 +62,15 @@ export async function startLocalStack(
     const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
     cleanups.push(() => database.close());
 
+    const connection = await Connection.connect({ address: temporalAddress });
+    cleanups.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
     const workerMetrics = createMetrics('worker');
     const { worker, connection: workerConnection } = await createPlanWorker({
       temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
-      deps: { db: database.db, clusters, metrics: workerMetrics },
+      deps: { db: database.db, clusters, metrics: workerMetrics, temporal: client },
     });
     const running: Promise<void> = worker.run();
     cleanups.push(async () => {
@@ -87,13 +91,11 @@ export async function startLocalStack(
       : undefined;
     if (relay) cleanups.push(() => relay.stop());
 
-    const connection = await Connection.connect({ address: temporalAddress });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const api: FastifyInstance = buildApiServer({
       client,
       db: database.db,
       metrics: createMetrics('api'),
+      clusters,
       ...(config.SENTINEL_API_TOKENS ? { tokens: config.SENTINEL_API_TOKENS } : {}),
     });
     const apiUrl = await api.listen({ host: config.SENTINEL_API_HOST, port: config.SENTINEL_API_PORT });
