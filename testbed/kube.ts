@@ -249,6 +249,9 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
       `--config=${join(dataDir, 'kwok.yaml')}`,
       '--manage-all-nodes=false',
       `--manage-nodes-with-annotation-selector=${SimulatedNode.kwokAnnotation}=fake`,
+      // Without a KwokConfiguration document the lease duration defaults to 0 (no leases),
+      // and the node lifecycle controller would mark every node NotReady after 50 s.
+      '--node-lease-duration-seconds=40',
       '--cidr=10.244.0.0/16',
       '--node-ip=10.240.0.1',
     ]);
