@@ -116,3 +116,38 @@ it('delivers every event exactly once and in order per workload across a Kafka o
   }
   expect(await metric('sentinel_outbox_published_total')).toBe(120);
 });
+
+it('lets two relays share one outbox without duplicating or reordering events', async () => {
+  // A second worker's relay, running beside the first until the end of this test.
+  await using _secondRelay = new OutboxRelay({
+    db: database.db,
+    brokers: testbed.kafka!.brokers,
+    topic: TOPIC,
+    pollIntervalMs: 50,
+    batchSize: 7,
+  }).start();
+  await enqueueRound('shared', 25);
+  await drained();
+  const rows = (await listOutbox(database.db)).filter(
+    (r) => (r.event as { data: { round?: string } }).data.round === 'shared',
+  );
+  expect(rows).toHaveLength(100);
+  const seqOf = new Map(rows.map((r) => [r.id, r.seq]));
+  const received = (
+    await readEvents({
+      brokers: testbed.kafka!.brokers,
+      topic: TOPIC,
+      done: (events) => events.filter((e) => seqOf.has(e.event.id)).length >= rows.length,
+      settleMs: 1_000,
+    })
+  ).filter((e) => seqOf.has(e.event.id));
+  expect(received).toHaveLength(rows.length);
+  for (const workload of workloads) {
+    const seqs = received
+      .filter((e) => e.key === workload)
+      .sort((a, b) => a.offset - b.offset)
+      .map((e) => seqOf.get(e.event.id)!);
+    expect(seqs).toHaveLength(25);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  }
+});
