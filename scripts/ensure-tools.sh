@@ -129,8 +129,18 @@ build_k8s_commands() {
 # runtime dependencies, copied from Maven Central by a throwaway pom; tests run it as
 # `java -cp 'libs/*' kafka.Kafka server.properties`.
 build_kafka() {
-  command -v java >/dev/null 2>&1 || die "Java 17 is needed to run the Kafka broker but 'java' is not on PATH; install the Debian 'openjdk-17-jre-headless' package"
-  command -v mvn >/dev/null 2>&1 || die "Maven is needed to fetch the Kafka jars but 'mvn' is not on PATH; install the Debian 'maven' package"
+  if ! command -v java >/dev/null 2>&1 || ! command -v mvn >/dev/null 2>&1; then
+    command -v apt-get >/dev/null 2>&1 || die "Java 17 and Maven are needed for the Kafka broker; install the Debian 'openjdk-17-jre-headless' and 'maven' packages"
+    log "kafka: installing Java 17 and Maven (Debian packages)"
+    local sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    local pkgs=(openjdk-17-jre-headless maven)
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null \
+      || { $sudo apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null; } \
+      || die "apt-get install ${pkgs[*]} failed"
+  fi
+  local java_major
+  java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n1)
+  [[ "${java_major:-0}" -ge 17 ]] || die "Kafka $2 brokers need Java >= 17 but 'java' is version ${java_major:-unknown}; set JAVA_HOME or PATH to a Java 17 runtime"
   local out=$1 version=$2 work
   work=$(mktemp -d)
   cat >"$work/pom.xml" <<POM
