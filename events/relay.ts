@@ -63,18 +63,22 @@ function withDefaults(options: OutboxRelayOptions): OutboxRelayOptionsWithDefaul
 
 const RETENTION_SWEEP_MS = 3600 * 1000;
 
+/** Broker errors that mean the producer's id, epoch or sequence numbers are no longer usable. */
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
 /** True when the broker rejected the producer's identity or sequence, so a new producer is needed. */
 function needsNewProducer(err: unknown): boolean {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown; originalError?: unknown }).originalError) {
-    const { name, type } = e as { name?: string; type?: string };
-    if (
-      name === 'KafkaJSProtocolError' &&
-      (type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' ||
-        type === 'UNKNOWN_PRODUCER_ID' ||
-        type === 'INVALID_PRODUCER_EPOCH' ||
-        type === 'INVALID_PRODUCER_ID_MAPPING')
-    )
-      return true;
+  let e: unknown = err;
+  // kafkajs wraps the broker's error (retries exceeded, non-retriable) in `cause`.
+  for (let depth = 0; e && depth < 5; depth++) {
+    const { name, type, cause } = e as { name?: string; type?: string; cause?: unknown };
+    if (name === 'KafkaJSProtocolError' && type && PRODUCER_STATE_ERRORS.has(type)) return true;
+    e = cause;
   }
   return false;
 }
@@ -284,9 +288,7 @@ export class OutboxRelay implements AsyncDisposable {
   private noteFailure(err: unknown): void {
     this.failures += 1;
     if (this.failures === 1 || this.failures % 20 === 0)
-      this.options.log?.(
-        `outbox relay: publishing failed (attempt ${this.failures}), retrying: ${describe(err)}`,
-      );
+      this.options.log?.(`outbox relay: attempt ${this.failures} failed, retrying: ${describe(err)}`);
   }
 
   private backoff(): number {
