@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Ensures Sentinel's pinned tools (Temporal CLI, etcd, Kubernetes control plane, kwok,
-# PostgreSQL, Kafka) exist in one machine-wide cache. Idempotent: a warm run only checks stamps.
+# PostgreSQL, Prometheus, Kafka) exist in one machine-wide cache. Idempotent: a warm run only
+# checks stamps.
 #
 #   scripts/ensure-tools.sh            # everything
-#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kubectl kwok postgres kafka)
+#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kubectl kwok postgres prometheus kafka)
 #
 # Cache root: $SENTINEL_TOOLS_DIR, default ~/.cache/sentinel/tools/<name>-<version>/bin
 # (Kafka: ~/.cache/sentinel/tools/kafka-<version>/libs, the broker's jars)
@@ -190,8 +191,26 @@ ensure_postgres() {
   ln -sfn "$bindir" "$TOOLS_DIR/postgres/bin"
 }
 
+# Prometheus comes from the Debian package (bookworm: 2.42). Its postinst tries to start the
+# system service, which fails harmlessly without systemd; tests start their own server.
+ensure_prometheus() {
+  local bin=/usr/bin/prometheus
+  if [[ ! -x "$bin" ]]; then
+    command -v apt-get >/dev/null 2>&1 || die "Prometheus not found and apt-get is unavailable; install the Debian 'prometheus' package"
+    log "prometheus: installing the Debian package"
+    local sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus >/dev/null \
+      || { $sudo apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends prometheus >/dev/null; } \
+      || die "apt-get install prometheus failed"
+    [[ -x "$bin" ]] || die "apt-get installed prometheus but $bin is missing"
+  fi
+  log "prometheus: $bin ($("$bin" --version 2>&1 | head -n1))"
+  mkdir -p "$TOOLS_DIR/prometheus/bin"
+  ln -sfn "$bin" "$TOOLS_DIR/prometheus/bin/prometheus"
+}
+
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres temporal etcd kwok kubernetes kubectl kafka)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres prometheus temporal etcd kwok kubernetes kubectl kafka)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     temporal) run_build temporal "$TEMPORAL_CLI_VERSION" build_temporal ;;
@@ -200,7 +219,8 @@ for tool in "${wanted[@]}"; do
     kubernetes) run_build kubernetes "$KUBERNETES_VERSION" build_kubernetes ;;
     kubectl) run_build kubectl "$KUBERNETES_VERSION" build_kubectl ;;
     postgres) ensure_postgres ;;
+    prometheus) ensure_prometheus ;;
     kafka) run_build kafka "$KAFKA_VERSION" build_kafka ;;
-    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes kubectl postgres kafka)" ;;
+    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes kubectl postgres prometheus kafka)" ;;
   esac
 done

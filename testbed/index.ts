@@ -5,6 +5,12 @@ import { startTemporalDevServer, type TemporalDevServer } from '../temporal/dev-
 import { startKafka, type KafkaBroker, type KafkaTopicSpec } from './kafka.ts';
 import { startKubeCluster, type KubeCluster } from './kube.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
+import { startPrometheus, type PrometheusScrapeJob, type PrometheusServer } from './prometheus.ts';
+import {
+  startWorkloadSimulator,
+  type WorkloadSimulator,
+  type WorkloadSimulatorOptions,
+} from './workload-simulator.ts';
 
 /** Which real services to start; each is off unless asked for. */
 export interface TestbedOptions {
@@ -14,6 +20,13 @@ export interface TestbedOptions {
   /** Kubernetes clusters to start, by name (e.g. `['alpha']`, or two for multi-cluster tests). */
   clusters?: readonly string[];
   postgres?: boolean;
+  /**
+   * A real Prometheus server (1 s scrape interval). It scrapes `scrapeTargets` and, when
+   * {@link TestbedOptions.workloadSimulator} is on, the simulator as job `workload-simulator`.
+   */
+  prometheus?: boolean | { scrapeTargets?: readonly PrometheusScrapeJob[]; scrapeIntervalMs?: number };
+  /** The workload simulator test fixture (synthetic per-version HTTP metrics), in this process. */
+  workloadSimulator?: boolean | WorkloadSimulatorOptions;
   /** A Kafka broker (KRaft, from the Maven Central jars) with {@link TestbedOptions.kafkaTopics} created. */
   kafka?: boolean;
   /** Topics to create on the broker. @default [{ name: 'sentinel.events', partitions: 3 }] */
@@ -30,6 +43,8 @@ export interface Testbed extends AsyncDisposable {
   temporal?: TemporalDevServer;
   clusters: Map<string, KubeCluster>;
   postgres?: PostgresServer;
+  prometheus?: PrometheusServer;
+  workloadSimulator?: WorkloadSimulator;
   kafka?: KafkaBroker;
   /** `name=kubeconfig` pairs, the SENTINEL_CLUSTERS format. */
   clusterSpec: { name: string; kubeconfigPath: string }[];
@@ -61,6 +76,12 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
   try {
     // allSettled, not all: a failure must wait for the others to finish starting so that
     // every started process is known and stopped.
+    // Started alongside the others; settled (never left rejected) so a failure elsewhere
+    // still waits for it and stops it.
+    const observability = startObservability(options, dataDir, timed).then(
+      (value) => ({ status: 'fulfilled' as const, value }),
+      (reason: unknown) => ({ status: 'rejected' as const, reason }),
+    );
     const results = await Promise.allSettled([
       options.temporal
         ? timed('temporal', () =>
@@ -84,6 +105,8 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
         ),
       ),
     ]);
+    const observed = await observability;
+    if (observed.status === 'rejected') throw observed.reason;
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
     const [temporal, postgres, kafka, ...clusters] = results.map((r) =>
@@ -100,6 +123,7 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
       dataDir,
       ...(temporal ? { temporal } : {}),
       ...(postgres ? { postgres } : {}),
+      ...observed.value,
       ...(kafka ? { kafka } : {}),
       clusters: clusterMap,
       clusterSpec: [...clusterMap.values()].map((c) => ({ name: c.name, kubeconfigPath: c.kubeconfigPath })),
@@ -110,4 +134,34 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
     await stopAll();
     throw err;
   }
+}
+
+type Timed = <T extends AsyncDisposable>(name: string, start: () => Promise<T>) => Promise<T>;
+
+/** The workload simulator, then Prometheus scraping it (and any other targets asked for). */
+async function startObservability(
+  options: TestbedOptions,
+  dataDir: string,
+  timed: Timed,
+): Promise<{ prometheus?: PrometheusServer; workloadSimulator?: WorkloadSimulator }> {
+  const simulatorOptions = options.workloadSimulator;
+  const workloadSimulator = simulatorOptions
+    ? await timed('workload simulator', () =>
+        startWorkloadSimulator(simulatorOptions === true ? {} : simulatorOptions),
+      )
+    : undefined;
+  if (!options.prometheus) return workloadSimulator ? { workloadSimulator } : {};
+  const config = options.prometheus === true ? {} : options.prometheus;
+  const scrapeTargets: PrometheusScrapeJob[] = [
+    ...(config.scrapeTargets ?? []),
+    ...(workloadSimulator ? [{ job: 'workload-simulator', targets: [workloadSimulator.metricsTarget] }] : []),
+  ];
+  const prometheus = await timed('prometheus', () =>
+    startPrometheus({
+      dataDir: join(dataDir, 'prometheus'),
+      scrapeTargets,
+      ...(config.scrapeIntervalMs === undefined ? {} : { scrapeIntervalMs: config.scrapeIntervalMs }),
+    }),
+  );
+  return workloadSimulator ? { prometheus, workloadSimulator } : { prometheus };
 }

@@ -14,7 +14,11 @@ export const TOOL_VERSIONS = {
   kafka: '4.1.1',
 } as const;
 
-export type ToolName = keyof typeof TOOL_VERSIONS | 'postgres';
+/**
+ * A pinned tool, or one from a Debian package (postgres; prometheus, 2.42 on bookworm) whose
+ * cache entry `<cache>/<name>/bin` links into the package.
+ */
+export type ToolName = keyof typeof TOOL_VERSIONS | 'postgres' | 'prometheus';
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '../..');
 
@@ -27,8 +31,8 @@ export function toolsDir(): string {
 }
 
 function toolBinDir(tool: ToolName): string {
-  return tool === 'postgres'
-    ? join(toolsDir(), 'postgres', 'bin')
+  return tool === 'postgres' || tool === 'prometheus'
+    ? join(toolsDir(), tool, 'bin')
     : join(toolsDir(), `${tool}-${TOOL_VERSIONS[tool]}`, 'bin');
 }
 
