@@ -1,6 +1,6 @@
 // Lint rules that protect Sentinel's architecture, not just its style:
 // - workflows/ stays deterministic: no activity implementations, clients or Node built-ins;
-// - policy/ stays pure: no I/O and no clock reads (time comes in the evaluation context);
+// - policy/ and analysis/ stay pure: no I/O and no clock reads (time comes in the evaluation context);
 // - no import cycles and no floating promises anywhere.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -26,9 +26,17 @@ const ioPackages = [
   'prom-client',
 ];
 
-const ioModuleFolders = ['activities', 'api', 'cli', 'k8s', 'store', 'testbed', 'workers', 'temporal', 'config'].flatMap(
-  (dir) => [`../${dir}`, `../${dir}/*`, `../../${dir}`, `../../${dir}/*`],
-);
+const ioModuleFolders = [
+  'activities',
+  'api',
+  'cli',
+  'k8s',
+  'store',
+  'testbed',
+  'workers',
+  'temporal',
+  'config',
+].flatMap((dir) => [`../${dir}`, `../${dir}/*`, `../../${dir}`, `../../${dir}/*`]);
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'store/migrations/**', 'charts/**', 'test/fixtures/**'] },
@@ -46,7 +54,10 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
@@ -55,7 +66,10 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must be deterministic: no Node built-ins.' })),
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'Workflow code must be deterministic: no Node built-ins.',
+          })),
           patterns: [
             {
               group: ['../activities', '../activities/*'],
@@ -72,17 +86,18 @@ export default tseslint.config(
     },
   },
   {
-    files: ['policy/**/*.ts'],
-    ignores: ['policy/**/*.test.ts', 'policy/**/*.bench.ts'],
+    // analysis/ is held to the same purity: workflows call it directly.
+    files: ['policy/**/*.ts', 'analysis/**/*.ts'],
+    ignores: ['policy/**/*.test.ts', 'policy/**/*.bench.ts', 'analysis/**/*.test.ts'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({ name, message: 'The policy engine is pure: no I/O.' })),
+          paths: nodeBuiltins.map((name) => ({ name, message: 'policy/ and analysis/ are pure: no I/O.' })),
           patterns: [
             {
               group: [...ioPackages, '@temporalio/*', ...ioModuleFolders],
-              message: 'The policy engine is pure: no I/O.',
+              message: 'policy/ and analysis/ are pure: no I/O.',
             },
           ],
         },
@@ -91,15 +106,15 @@ export default tseslint.config(
         'error',
         {
           selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
-          message: 'The policy engine takes time from its context, never from the clock.',
+          message: 'policy/ and analysis/ take time from their input, never from the clock.',
         },
         {
           selector: "NewExpression[callee.name='Date'][arguments.length=0]",
-          message: 'The policy engine takes time from its context, never from the clock.',
+          message: 'policy/ and analysis/ take time from their input, never from the clock.',
         },
         {
           selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
-          message: 'The policy engine is deterministic: no randomness.',
+          message: 'policy/ and analysis/ are deterministic: no randomness.',
         },
       ],
     },

@@ -8,7 +8,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'policy/**/*.test.ts', 'domain/**/*.test.ts'],
+          include: [
+            'test/unit/**/*.test.ts',
+            'policy/**/*.test.ts',
+            'domain/**/*.test.ts',
+            'analysis/**/*.test.ts',
+          ],
         },
       },
       {
