@@ -1,7 +1,9 @@
 import { Context, ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { acquireLockSignal, workloadLockWorkflowId, type LockRequest } from '../domain/lock-messages.ts';
 import type { ActionPlan, PlanStatus, PlanStep } from '../domain/plan.ts';
 import { TERMINAL_PLAN_PHASES, workloadKey } from '../domain/plan.ts';
-import { planWorkflowId } from '../domain/plan-messages.ts';
+import { PLAN_TASK_QUEUE, planWorkflowId } from '../domain/plan-messages.ts';
 import type { ClusterRegistry } from '../k8s/index.ts';
 import { isRetryableKubeError, KubeError } from '../k8s/index.ts';
 import type { SentinelMetrics } from '../metrics/registry.ts';
@@ -23,6 +25,8 @@ import { applyPlanStep, describeWorkloadForPolicy } from './kubernetes-steps.ts'
 export interface PlanActivityDeps {
   db: Database;
   clusters: ClusterRegistry;
+  /** Used to reach the per-workload lock workflows. */
+  temporal: Client;
   metrics?: SentinelMetrics;
   /** Policies in force; defaults to the current versions stored in the database. */
   loadPolicies?: () => Promise<PolicyDocument[]>;
@@ -54,7 +58,7 @@ export interface StepOutcome {
 export interface AuditRequest {
   plan: ActionPlan;
   stepIndex: number;
-  event: 'step.applied' | 'step.shadowed' | 'step.denied' | 'step.compensated';
+  event: 'step.applied' | 'step.shadowed' | 'step.denied' | 'step.cancelled' | 'step.compensated';
   decision?: StepDecision;
   outcome?: StepOutcome;
   compensates?: PlanStep;
@@ -151,6 +155,17 @@ export function createPlanActivities(deps: PlanActivityDeps) {
         }
         throw err;
       }
+    },
+
+    /** Queues the plan at the workload's lock, starting the lock workflow if none runs. */
+    async requestWorkloadLock(input: { workload: string; request: LockRequest }): Promise<void> {
+      await deps.temporal.workflow.signalWithStart('workloadLockWorkflow', {
+        workflowId: workloadLockWorkflowId(input.workload),
+        taskQueue: PLAN_TASK_QUEUE,
+        args: [input.workload],
+        signal: acquireLockSignal,
+        signalArgs: [input.request],
+      });
     },
 
     async appendAuditRecord(input: AuditRequest): Promise<{ seq: number; hash: string }> {

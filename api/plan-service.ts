@@ -5,7 +5,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { ActionPlan, PlanStatus } from '../domain/plan.ts';
+import { TERMINAL_PLAN_PHASES, type ActionPlan, type PlanPhase, type PlanStatus } from '../domain/plan.ts';
 import { ConflictError, NotFoundError, SentinelError } from '../domain/errors.ts';
 import {
   abortPlanUpdate,
@@ -87,12 +87,20 @@ export class PlanService {
   }
 
   /** The DB row when the workflow has written it, else the workflow's own status. */
+  /**
+   * A finished plan comes from its row. A running one is asked for its live status (the
+   * `status` query), because the row only changes at phase boundaries; if no worker answers
+   * within {@link LIVE_STATUS_TIMEOUT_MS} the row is shown instead.
+   */
   async get(planId: string): Promise<PlanView> {
     const row = await getPlan(this.db, planId);
-    if (row?.status) return this.rowView(row);
+    if (row?.status && TERMINAL_PLAN_PHASES.has(row.phase as PlanPhase)) return this.rowView(row);
     const workflowId = planWorkflowId(planId);
     try {
-      const status = await this.client.workflow.getHandle(workflowId).query(planStatusQuery);
+      const status = await withTimeout(
+        this.client.workflow.getHandle(workflowId).query(planStatusQuery),
+        LIVE_STATUS_TIMEOUT_MS,
+      );
       return {
         planId,
         workflowId,
@@ -122,7 +130,15 @@ export class PlanService {
         .getHandle(planWorkflowId(planId))
         .executeUpdate(update, { args: [request] });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`plan ${planId}`);
+      if (err instanceof WorkflowNotFoundError) {
+        // A finished workflow no longer takes updates; the server reports it as not found.
+        const row = await getPlan(this.db, planId);
+        if (!row) throw new NotFoundError(`plan ${planId}`);
+        throw new SentinelError(
+          'SENTINEL_ERR_CONTROL_REJECTED',
+          `cannot ${action}: plan ${planId} already ended as ${row.phase}`,
+        );
+      }
       if (err instanceof WorkflowUpdateFailedError) {
         throw new SentinelError('SENTINEL_ERR_CONTROL_REJECTED', err.cause?.message ?? err.message);
       }
@@ -158,6 +174,17 @@ export class PlanService {
       },
     );
   }
+}
+
+/** How long GET waits for a running plan's live status before showing its stored row. */
+const LIVE_STATUS_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function unavailable(err: unknown): SentinelError {

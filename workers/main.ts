@@ -1,6 +1,7 @@
 // Process entrypoint of a plan worker (the `sentinel-worker` container): hosts the plan
 // workflows and activities, serves /metrics, and drains on SIGTERM.
 import { createServer } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config/index.ts';
 import { OutboxRelay } from '../events/relay.ts';
 import { ClusterRegistry } from '../k8s/index.ts';
@@ -14,10 +15,12 @@ const clusters = config.SENTINEL_CLUSTERS
   : ClusterRegistry.fromKubeconfigs(config.KUBECONFIG ?? '');
 const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
 const metrics = createMetrics('worker');
+const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 const { worker, connection } = await createPlanWorker({
   temporalAddress: config.TEMPORAL_ADDRESS,
   namespace: config.TEMPORAL_NAMESPACE,
-  deps: { db: database.db, clusters, metrics },
+  deps: { db: database.db, clusters, metrics, temporal },
 });
 
 // Events always land in the outbox; the relay publishes them when Kafka is configured.
@@ -53,4 +56,5 @@ await worker.run();
 metricsServer.close();
 await relay?.stop();
 await connection.close();
+await clientConnection.close();
 await database.close();

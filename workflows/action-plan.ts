@@ -1,7 +1,9 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
   log,
   proxyActivities,
@@ -10,6 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PlanActivities, StepDecision, StepOutcome } from '../activities/index.ts';
+import { lockGrantedSignal, releaseLockSignal, workloadLockWorkflowId } from '../domain/lock-messages.ts';
 import {
   PlanPhase,
   StepPhase,
@@ -32,7 +35,8 @@ import {
 } from '../domain/plan-messages.ts';
 import { SearchAttributes } from '../domain/search-attributes.ts';
 
-// Bookkeeping (status rows, audit) retries until it succeeds; it never changes a cluster.
+// Bookkeeping (status rows, audit, lock requests) retries until it succeeds; it never
+// changes a cluster.
 const bookkeeping = proxyActivities<PlanActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
@@ -51,9 +55,12 @@ const policyGate = proxyActivities<PlanActivities>({
 
 // Mutations heartbeat while they wait for the rollout, so a dead worker is noticed quickly
 // and the step moves to another worker; the driver makes the repeat a no-op.
+// An abort waits for the change in flight to acknowledge its cancellation, so compensation
+// never races a write that is still going on.
 const kubernetes = proxyActivities<PlanActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '15 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -63,7 +70,7 @@ const kubernetes = proxyActivities<PlanActivities>({
   },
 });
 
-/** A completed step's undo, kept in the order steps ran. */
+/** A step's undo, kept in the order steps ran. */
 interface Compensation {
   stepIndex: number;
   inverse: PlanStep;
@@ -73,10 +80,17 @@ interface Compensation {
 class PlanExecution {
   readonly status: PlanStatus;
   readonly compensations: Compensation[] = [];
+  /** Workloads this plan changes, in the order locks are taken (sorted: no deadlocks). */
+  readonly workloads: string[];
+  readonly granted = new Set<string>();
+  readonly requested = new Set<string>();
   paused = false;
   abortRequest: ControlRequest | undefined;
+  /** The scope of the Kubernetes change in flight, cancelled by an abort. */
+  stepScope: CancellationScope | undefined;
 
   constructor(readonly plan: ActionPlan) {
+    this.workloads = [...new Set(plan.steps.map((s) => workloadKey(s.target)))].sort();
     this.status = {
       planId: plan.id,
       phase: PlanPhase.Pending,
@@ -97,6 +111,10 @@ class PlanExecution {
 
   get finished(): boolean {
     return TERMINAL_PLAN_PHASES.has(this.status.phase);
+  }
+
+  get expired(): boolean {
+    return this.plan.notAfter !== undefined && Date.now() > Date.parse(this.plan.notAfter);
   }
 
   async setPhase(phase: PlanStatus['phase'], message: string | null = this.status.message): Promise<void> {
@@ -123,14 +141,15 @@ class PlanExecution {
 
   abort(request: ControlRequest = {}): ControlResult {
     if (this.finished) return this.reject('abort');
-    this.abortRequest = {
+    this.abortRequest ??= {
       actor: request.actor ?? 'unknown',
       reason: request.reason ?? 'aborted by operator',
     };
+    this.stepScope?.cancel();
     return {
       accepted: true,
       phase: this.status.phase,
-      message: 'abort accepted; completed steps will be rolled back',
+      message: 'abort accepted; the step in flight stops and completed steps are rolled back',
     };
   }
 
@@ -157,9 +176,10 @@ class PlanExecution {
 export type PlanResult = PlanStatus;
 
 /**
- * Runs an ActionPlan: for each step, check TTL, pause and abort, evaluate policy, apply the
- * change (or dry-run it in shadow mode), audit it, and remember its inverse. A failed step
- * or an abort runs the inverses of completed steps in reverse, uncancellable.
+ * Runs an ActionPlan: take the lock of every workload it changes (highest priority first),
+ * then for each step check TTL, pause and abort, evaluate policy, apply the change (or
+ * dry-run it in shadow mode), audit it, and remember its inverse. A failed step or an abort
+ * runs the inverses of earlier steps in reverse, uncancellable.
  */
 export async function actionPlanWorkflow(plan: ActionPlan): Promise<PlanResult> {
   const run = new PlanExecution(plan);
@@ -167,44 +187,101 @@ export async function actionPlanWorkflow(plan: ActionPlan): Promise<PlanResult> 
   setHandler(pausePlanSignal, (req) => void run.pause(req));
   setHandler(resumePlanSignal, (req) => void run.resume(req));
   setHandler(abortPlanSignal, (req) => void run.abort(req));
-  setHandler(pausePlanUpdate, (req) => run.pause(req), {
-    validator: (_req: ControlRequest) => run.validateControl(),
-  });
-  setHandler(resumePlanUpdate, (req) => run.resume(req), {
-    validator: (_req: ControlRequest) => run.validateControl(),
-  });
-  setHandler(abortPlanUpdate, (req) => run.abort(req), {
-    validator: (_req: ControlRequest) => run.validateControl(),
-  });
+  const validator = { validator: (_req: ControlRequest) => run.validateControl() };
+  setHandler(pausePlanUpdate, (req) => run.pause(req), validator);
+  setHandler(resumePlanUpdate, (req) => run.resume(req), validator);
+  setHandler(abortPlanUpdate, (req) => run.abort(req), validator);
+  setHandler(lockGrantedSignal, (grant) => void run.granted.add(grant.workload));
 
   await bookkeeping.recordPlanSubmitted({ plan, workflowId: workflowInfo().workflowId });
+  try {
+    if (await acquireLocks(run)) await runStepsWithCompensation(run);
+  } finally {
+    await CancellationScope.nonCancellable(() => releaseLocks(run));
+  }
+  return run.status;
+}
 
+/**
+ * Asks each workload's lock for a turn and waits for all grants. Shadow plans change
+ * nothing and take no locks. Returns false when the plan ended while waiting.
+ */
+async function acquireLocks(run: PlanExecution): Promise<boolean> {
+  if (run.plan.mode === 'shadow') return true;
+  const requesterId = workflowInfo().workflowId;
+  for (const workload of run.workloads) {
+    run.requested.add(workload);
+    await bookkeeping.requestWorkloadLock({
+      workload,
+      request: { requesterId, planId: run.plan.id, priority: run.plan.priority },
+    });
+    if (run.granted.has(workload)) continue;
+    run.status.waitingFor = `its turn on ${workload}: plans on one workload run one at a time, highest priority first`;
+    await run.setPhase(PlanPhase.Waiting);
+    const ended = () => run.granted.has(workload) || run.abortRequest !== undefined;
+    const granted =
+      run.plan.notAfter === undefined
+        ? await condition(ended).then(() => true)
+        : await condition(ended, Math.max(0, Date.parse(run.plan.notAfter) - Date.now()));
+    run.status.waitingFor = null;
+    if (run.abortRequest) {
+      await run.setPhase(PlanPhase.Aborted, abortMessage(run));
+      return false;
+    }
+    if (!granted) {
+      await run.setPhase(
+        PlanPhase.Expired,
+        `notAfter ${run.plan.notAfter} passed while waiting for ${workload}`,
+      );
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Gives back every lock asked for, granted or still queued. */
+async function releaseLocks(run: PlanExecution): Promise<void> {
+  const requesterId = workflowInfo().workflowId;
+  for (const workload of run.requested) {
+    try {
+      await getExternalWorkflowHandle(workloadLockWorkflowId(workload)).signal(releaseLockSignal, {
+        requesterId,
+      });
+    } catch (err) {
+      // A lock workflow that is gone holds nothing.
+      log.warn('releasing workload lock failed', { workload, error: String(err) });
+    }
+  }
+}
+
+async function runStepsWithCompensation(run: PlanExecution): Promise<void> {
   try {
     await runSteps(run);
   } catch (err) {
-    if (isCancellation(err)) {
-      run.abortRequest ??= { actor: 'temporal', reason: 'workflow cancelled' };
-    } else {
-      const message = err instanceof Error ? err.message : String(err);
+    if (!isCancellation(err) || !run.abortRequest) {
+      const message = failureMessage(err);
       await compensate(run, `step ${run.status.currentStep ?? '?'} failed: ${message}`, PlanPhase.Failed);
-      return run.status;
+      return;
     }
   }
-  if (run.abortRequest && !run.finished) {
-    await compensate(
-      run,
-      `aborted by ${run.abortRequest.actor}: ${run.abortRequest.reason}`,
-      PlanPhase.Aborted,
-    );
-  }
-  return run.status;
+  if (run.abortRequest && !run.finished) await compensate(run, abortMessage(run), PlanPhase.Aborted);
+}
+
+/** The root message of an activity failure (the ActivityFailure wraps the real cause). */
+function failureMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
+}
+
+function abortMessage(run: PlanExecution): string {
+  return `aborted by ${run.abortRequest?.actor ?? 'unknown'}: ${run.abortRequest?.reason ?? ''}`;
 }
 
 async function runSteps(run: PlanExecution): Promise<void> {
   const { plan } = run;
   await run.setPhase(PlanPhase.Running, null);
   for (const [index, step] of plan.steps.entries()) {
-    if (run.paused) {
+    if (run.paused && !run.abortRequest) {
       run.status.waitingFor = 'resume (the plan is paused)';
       await run.setPhase(PlanPhase.Paused);
       await condition(() => !run.paused || run.abortRequest !== undefined);
@@ -212,11 +289,8 @@ async function runSteps(run: PlanExecution): Promise<void> {
       await run.setPhase(PlanPhase.Running);
     }
     if (run.abortRequest) return;
-    if (plan.notAfter !== undefined && Date.now() > Date.parse(plan.notAfter)) {
-      await run.setPhase(
-        PlanPhase.Expired,
-        `notAfter ${plan.notAfter} passed before step ${index}; nothing more applied`,
-      );
+    if (run.expired) {
+      await compensate(run, `notAfter ${plan.notAfter} passed before step ${index}`, PlanPhase.Expired);
       return;
     }
     run.status.currentStep = index;
@@ -224,7 +298,11 @@ async function runSteps(run: PlanExecution): Promise<void> {
     const stepStatus = run.status.steps[index]!;
     stepStatus.phase = StepPhase.Running;
 
-    const decision: StepDecision = await policyGate.evaluateStep({ plan, stepIndex: index });
+    // Everything a step does runs in one scope that an abort cancels.
+    run.stepScope = new CancellationScope();
+    const decision: StepDecision = await run.stepScope.run(() =>
+      policyGate.evaluateStep({ plan, stepIndex: index }),
+    );
     run.status.decisions.push({
       stepIndex: index,
       result: decision.result,
@@ -233,18 +311,20 @@ async function runSteps(run: PlanExecution): Promise<void> {
     });
     if (decision.result === 'deny') {
       stepStatus.phase = StepPhase.Denied;
-      stepStatus.message = decision.violations.map((v) => v.message).join('; ');
+      stepStatus.message = decision.violations
+        .filter((v) => v.enforced)
+        .map((v) => v.message)
+        .join('; ');
       await bookkeeping.appendAuditRecord({ plan, stepIndex: index, event: 'step.denied', decision });
       // Nothing of a denied plan may stay applied: undo earlier steps, then report the denial.
       await compensate(run, `step ${index} denied by policy: ${stepStatus.message}`, PlanPhase.Denied);
       return;
     }
 
-    const outcome = await applyWithBaseline(plan, index, step);
+    const outcome = await applyWithBaseline(run, index, step, decision);
+    run.stepScope = undefined;
     stepStatus.phase = plan.mode === 'shadow' ? StepPhase.Shadowed : StepPhase.Applied;
     stepStatus.change = outcome.change;
-    if (outcome.changed && plan.mode !== 'shadow')
-      run.compensations.push({ stepIndex: index, inverse: outcome.inverse });
     await bookkeeping.appendAuditRecord({
       plan,
       stepIndex: index,
@@ -260,20 +340,46 @@ async function runSteps(run: PlanExecution): Promise<void> {
 
 /**
  * A server-side dry run first records, in the workflow history, what the step will change
- * and how to undo it; then the real change runs (skipped in shadow mode). If the worker
- * dies after the change, the retried activity finds nothing left to do, and the change and
- * inverse still come from the recorded baseline rather than from the no-op retry.
+ * and how to undo it; the undo is registered before the real change runs, so an abort or a
+ * crash at any point can still compensate. If the worker dies after the change, the retried
+ * activity finds nothing left to do, and the change and inverse still come from the
+ * recorded baseline rather than from the no-op retry.
  */
-async function applyWithBaseline(plan: ActionPlan, stepIndex: number, step: PlanStep): Promise<StepOutcome> {
-  const baseline = await kubernetes.applyStep({ plan, stepIndex, step, dryRun: true });
+async function applyWithBaseline(
+  run: PlanExecution,
+  stepIndex: number,
+  step: PlanStep,
+  decision: StepDecision,
+): Promise<StepOutcome> {
+  const { plan } = run;
+  const scope = run.stepScope!;
+  const baseline = await scope.run(() => kubernetes.applyStep({ plan, stepIndex, step, dryRun: true }));
   if (plan.mode === 'shadow' || !baseline.changed) return baseline;
-  const applied = await kubernetes.applyStep({ plan, stepIndex, step, dryRun: false });
-  return { ...applied, changed: true, change: baseline.change, inverse: baseline.inverse };
+  run.compensations.push({ stepIndex, inverse: baseline.inverse });
+  try {
+    const applied = await scope.run(() => kubernetes.applyStep({ plan, stepIndex, step, dryRun: false }));
+    return { ...applied, changed: true, change: baseline.change, inverse: baseline.inverse };
+  } catch (err) {
+    if (isCancellation(err)) {
+      // The change may have landed before the abort: the audit says so, and compensation follows.
+      await CancellationScope.nonCancellable(() =>
+        bookkeeping.appendAuditRecord({
+          plan,
+          stepIndex,
+          event: 'step.cancelled',
+          decision,
+          outcome: baseline,
+        }),
+      );
+    }
+    throw err;
+  }
 }
 
 /**
  * Runs recorded inverses newest first. Non-cancellable so that an abort or a cancelled
- * workflow cannot interrupt its own rollback.
+ * workflow cannot interrupt its own rollback. An inverse of a change that never landed is a
+ * no-op: the driver compares live state first.
  */
 async function compensate(
   run: PlanExecution,
@@ -305,17 +411,15 @@ async function compensate(
           compensates: inverse,
         });
       } catch (err) {
-        failures.push(`step ${stepIndex}: ${err instanceof Error ? err.message : String(err)}`);
+        failures.push(`step ${stepIndex}: ${failureMessage(err)}`);
       }
     }
     run.compensations.length = 0;
     if (failures.length > 0) {
       await run.setPhase(PlanPhase.RollbackFailed, `${reason}; rollback failed: ${failures.join('; ')}`);
     } else {
-      await run.setPhase(
-        phaseWithoutUndo === PlanPhase.Failed ? PlanPhase.RolledBack : phaseWithoutUndo,
-        `${reason}; rolled back`,
-      );
+      const phase = phaseWithoutUndo === PlanPhase.Failed ? PlanPhase.RolledBack : phaseWithoutUndo;
+      await run.setPhase(phase, `${reason}; rolled back`);
     }
   });
 }
