@@ -1,16 +1,12 @@
 import type { PlanStep } from '../domain/plan.ts';
 import {
-  getWorkload,
-  parseQuantity,
   rescheduleWorkload,
   rollbackWorkload,
   scaleWorkload,
   updateWorkload,
   type ClusterRegistry,
   type MutationResult,
-  type WorkloadObject,
 } from '../k8s/index.ts';
-import type { PolicyAction, ReplicaResources } from '../policy/index.ts';
 import type { StepOutcome } from './plan-activities.ts';
 
 /** How a step runs: dry run or not, which plan, and how to report liveness while waiting. */
@@ -99,43 +95,4 @@ function changeSummary(result: MutationResult): Record<string, unknown> {
       change[key] = { from: previous[key], to: applied[key] };
   }
   return change;
-}
-
-/** The live facts about a step's workload that policy rules need. */
-export async function describeWorkloadForPolicy(
-  clusters: ClusterRegistry,
-  step: PlanStep,
-): Promise<Omit<PolicyAction, 'verb' | 'target' | 'planId' | 'emergency'>> {
-  const live = await getWorkload(clusters, step.target);
-  const currentReplicas =
-    step.target.kind === 'Job' ? (live.spec.parallelism ?? 1) : (live.spec.replicas ?? 1);
-  const resources = replicaResources(live);
-  return {
-    workloadLabels: live.metadata.labels ?? {},
-    currentReplicas,
-    desiredReplicas: step.verb === 'scale' ? step.params.replicas : currentReplicas,
-    resources,
-    currentResources: resources,
-  };
-}
-
-/** Requests of one replica, summed over its containers. */
-function replicaResources(live: WorkloadObject): ReplicaResources {
-  let cpuCores = 0;
-  let memoryBytes = 0;
-  let gpus = 0;
-  for (const container of live.spec.template.spec.containers) {
-    const requests = { ...container.resources?.limits, ...container.resources?.requests };
-    cpuCores += quantity(requests.cpu);
-    memoryBytes += quantity(requests.memory);
-    gpus += quantity(requests['nvidia.com/gpu']);
-  }
-  const gpuModel = live.spec.template.spec.nodeSelector?.['nvidia.com/gpu.product'];
-  return { cpuCores, memoryBytes, gpus: Math.round(gpus), ...(gpuModel ? { gpuModel } : {}) };
-}
-
-function quantity(value: string | undefined): number {
-  if (value === undefined) return 0;
-  const parsed = parseQuantity(value);
-  return Number.isFinite(parsed) ? parsed : 0;
 }

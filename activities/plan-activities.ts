@@ -19,10 +19,11 @@ import type { Database } from '../store/database.ts';
 import { contentDigest } from '../store/digest.ts';
 import { insertPlan, markPlanFinished, updatePlanStatus } from '../store/plans.ts';
 import { listCurrentPolicies } from '../store/policies.ts';
-import { applyPlanStep, describeWorkloadForPolicy } from './kubernetes-steps.ts';
+import { applyPlanStep } from './kubernetes-steps.ts';
+import { describeStepForPolicy, type PolicyInputSources } from './policy-inputs.ts';
 
 /** What the plan activities need from the process that hosts them. */
-export interface PlanActivityDeps {
+export interface PlanActivityDeps extends PolicyInputSources {
   db: Database;
   clusters: ClusterRegistry;
   /** Used to reach the per-workload lock workflows. */
@@ -36,7 +37,9 @@ export interface PlanActivityDeps {
 export interface StepDecision {
   result: 'allow' | 'deny' | 'warn';
   violations: { policyId: string; version: number; message: string; enforced: boolean }[];
+  /** Every policy in force when the decision was made (id and version). */
   policyRefs: { id: string; version: number }[];
+  matchedPolicies: { id: string; version: number }[];
   inputDigest: string;
   action: PolicyAction;
   context: PolicyContext;
@@ -99,18 +102,10 @@ export function createPlanActivities(deps: PlanActivityDeps) {
 
     async evaluateStep(input: { plan: ActionPlan; stepIndex: number }): Promise<StepDecision> {
       const step = input.plan.steps[input.stepIndex]!;
-      const [policies, live] = await Promise.all([
+      const [policies, { action, context }] = await Promise.all([
         loadPolicies(),
-        describeWorkloadForPolicy(deps.clusters, step),
+        describeStepForPolicy(deps, input.plan, step, new Date()),
       ]);
-      const action: PolicyAction = {
-        ...live,
-        verb: step.verb,
-        target: step.target,
-        emergency: input.plan.emergency,
-        planId: input.plan.id,
-      };
-      const context: PolicyContext = { now: new Date().toISOString() };
       const decision = evaluate(action, context, policies);
       deps.metrics?.policyDecisions.inc({ result: decision.result });
       return {
@@ -121,7 +116,10 @@ export function createPlanActivities(deps: PlanActivityDeps) {
           message: v.message,
           enforced: v.enforced,
         })),
-        policyRefs: decision.matchedPolicies.map((p) => ({ id: p.id, version: p.version })),
+        // Every policy in force, not only those that matched: the verifier re-evaluates
+        // against exactly this set and recomputes the input digest from it.
+        policyRefs: policies.map((p) => ({ id: p.id, version: p.version })),
+        matchedPolicies: decision.matchedPolicies.map((p) => ({ id: p.id, version: p.version })),
         inputDigest: decisionDigest(action, context, policies),
         action,
         context,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { describeWorkloadForPolicy } from '../activities/kubernetes-steps.ts';
+import { describeStepForPolicy } from '../activities/policy-inputs.ts';
 import { ConflictError, NotFoundError, SentinelError, ValidationError } from '../domain/errors.ts';
 import { WorkloadTargetSchema, workloadKey, type ActionPlan } from '../domain/plan.ts';
 import { KubeError, type ClusterRegistry } from '../k8s/index.ts';
@@ -16,8 +16,6 @@ import {
   PolicyValidationError,
   PolicyViolationSchema,
   validatePolicyDocument,
-  type PolicyAction,
-  type PolicyContext,
   type PolicyDocument,
 } from '../policy/index.ts';
 import type { Database } from '../store/database.ts';
@@ -179,26 +177,20 @@ export class PolicyService {
         'this API server has no cluster registry, and a dry run needs the live workloads',
       );
     }
-    const [documents, live] = await Promise.all([
+    const now = new Date();
+    const [documents, inputs] = await Promise.all([
       listCurrentPolicies(this.db),
       Promise.all(
         plan.steps.map((step, index) =>
-          describeWorkloadForPolicy(clusters, step).catch((err: unknown) => {
+          describeStepForPolicy({ db: this.db, clusters }, plan, step, now).catch((err: unknown) => {
             throw liveStateError(err, index);
           }),
         ),
       ),
     ]);
     const policies = compilePolicies(documents);
-    const context: PolicyContext = { now: new Date().toISOString() };
     const steps = plan.steps.map((step, index): StepEvaluation => {
-      const action: PolicyAction = {
-        ...live[index],
-        verb: step.verb,
-        target: step.target,
-        emergency: plan.emergency,
-        planId: plan.id,
-      };
+      const { action, context } = inputs[index]!;
       const decision = evaluate(action, context, policies);
       return {
         index,
@@ -217,7 +209,7 @@ export class PolicyService {
     return {
       planId: plan.id,
       result,
-      evaluatedAt: context.now,
+      evaluatedAt: now.toISOString(),
       policies: documents.map((d) => ({ id: d.id, version: d.version })),
       steps,
     };

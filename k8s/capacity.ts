@@ -71,7 +71,7 @@ interface PodObject extends KubeObject {
   status?: { phase?: string };
 }
 
-const zero = (): ResourceAmounts => ({ gpus: 0, cpuCores: 0, memoryBytes: 0, pods: 0 });
+export const zero = (): ResourceAmounts => ({ gpus: 0, cpuCores: 0, memoryBytes: 0, pods: 0 });
 
 function amount(map: Record<string, string> | undefined, name: string): number {
   const value = map?.[name];
@@ -97,7 +97,7 @@ function podRequest(pod: PodObject, name: string): number {
   return Math.max(main, init) + amount(pod.spec.overhead, name);
 }
 
-function requestOf(pod: PodObject): ResourceAmounts {
+export function requestOf(pod: PodObject): ResourceAmounts {
   return {
     gpus: podRequest(pod, GPU_RESOURCE),
     cpuCores: podRequest(pod, 'cpu'),
@@ -106,7 +106,7 @@ function requestOf(pod: PodObject): ResourceAmounts {
   };
 }
 
-function add(a: ResourceAmounts, b: ResourceAmounts): ResourceAmounts {
+export function add(a: ResourceAmounts, b: ResourceAmounts): ResourceAmounts {
   return {
     gpus: a.gpus + b.gpus,
     cpuCores: a.cpuCores + b.cpuCores,

@@ -16,6 +16,7 @@ export {
   type NodeCapacity,
   type ResourceAmounts,
 } from './capacity.ts';
+export { getNamespaceLabels, getNamespaceUsage } from './usage.ts';
 export {
   ClusterRegistry,
   kubeconfigPathsFromEnv,

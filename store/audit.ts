@@ -71,6 +71,16 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Audi
   });
 }
 
+/** Applied steps since `sinceIso`, newest first (at most `limit`): the history rate limits count. */
+export async function listRecentActions(db: Database, sinceIso: string, limit = 1000): Promise<AuditRow[]> {
+  return db
+    .select()
+    .from(auditRecords)
+    .where(and(eq(auditRecords.kind, 'step.applied'), gte(auditRecords.at, sinceIso)))
+    .orderBy(sql`${auditRecords.seq} DESC`)
+    .limit(limit);
+}
+
 /** Filters for {@link listAudit}. */
 export interface AuditFilter {
   planId?: string;
