@@ -123,6 +123,22 @@ const stages = [
     next: { statusTemplate: podRunning },
   },
   {
+    // A kubelet reports its pods Ready again once its node is back; the node lifecycle
+    // controller marks them NotReady while the node is unreachable.
+    name: 'sentinel-pod-ready-again',
+    kind: 'Pod',
+    selector: [
+      { key: '.metadata.deletionTimestamp', operator: 'DoesNotExist' },
+      { key: '.status.phase', operator: 'In', values: ['Running'] },
+      {
+        key: '.status.conditions.[] | select( .type == "Ready" ) | .status',
+        operator: 'NotIn',
+        values: ['True'],
+      },
+    ],
+    next: { statusTemplate: podRunning },
+  },
+  {
     name: 'sentinel-pod-delete',
     kind: 'Pod',
     selector: [{ key: '.metadata.deletionTimestamp', operator: 'Exists' }],

@@ -42,7 +42,13 @@ export interface KubeCluster extends AsyncDisposable {
   readonly startupMs: number;
   /** Stops the kube-apiserver only (etcd and controllers keep running), for outage tests. */
   stopApiServer(): Promise<void>;
-  /** Starts the kube-apiserver again with the same port, certificates and data. */
+  /**
+   * Starts the kube-apiserver again with the same port, certificates and data. The
+   * controller-manager and scheduler restart with it (as after a control-plane reboot):
+   * otherwise each object whose sync failed during the outage sits out client-go's
+   * exponential requeue backoff (up to 1000 s) before its rollout moves on. kwok keeps
+   * running, so the simulated nodes keep their leases.
+   */
   startApiServer(): Promise<void>;
   /** Stops every process of the cluster; the data folder stays for inspection. */
   stop(): Promise<void>;
@@ -225,25 +231,30 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
       mode: 0o600,
     });
 
-    spawn('kube-controller-manager', bin.controllerManager, [
-      `--kubeconfig=${kubeconfigPath}`,
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${kcmPort}`,
-      `--cert-dir=${join(dataDir, 'kcm-pki')}`,
-      '--use-service-account-credentials=false',
-      '--concurrent-deployment-syncs=10',
-      '--concurrent-replicaset-syncs=10',
-      '--concurrent-statefulset-syncs=10',
-      '--concurrent-job-syncs=10',
-    ]);
-    spawn('kube-scheduler', bin.scheduler, [
-      `--kubeconfig=${kubeconfigPath}`,
-      '--leader-elect=false',
-      '--bind-address=127.0.0.1',
-      `--secure-port=${schedulerPort}`,
-      `--cert-dir=${join(dataDir, 'scheduler-pki')}`,
-    ]);
+    const startControllers = (): void => {
+      spawn('kube-controller-manager', bin.controllerManager, [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${kcmPort}`,
+        `--cert-dir=${join(dataDir, 'kcm-pki')}`,
+        '--use-service-account-credentials=false',
+        // Outage tests stop the apiserver for ~30 s; nodes must not turn NotReady meanwhile.
+        '--node-monitor-grace-period=120s',
+        '--concurrent-deployment-syncs=10',
+        '--concurrent-replicaset-syncs=10',
+        '--concurrent-statefulset-syncs=10',
+        '--concurrent-job-syncs=10',
+      ]);
+      spawn('kube-scheduler', bin.scheduler, [
+        `--kubeconfig=${kubeconfigPath}`,
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${schedulerPort}`,
+        `--cert-dir=${join(dataDir, 'scheduler-pki')}`,
+      ]);
+    };
+    startControllers();
     spawn('kwok', bin.kwok, [
       `--kubeconfig=${kubeconfigPath}`,
       `--config=${join(dataDir, 'kwok.yaml')}`,
@@ -295,6 +306,13 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
       async startApiServer() {
         if (processes.some((p) => p.name === `${name}/kube-apiserver` && p.running)) return;
         await startApiServerProcess();
+        const controllers = processes.filter(
+          (p) =>
+            p.running &&
+            (p.name === `${name}/kube-controller-manager` || p.name === `${name}/kube-scheduler`),
+        );
+        await Promise.all(controllers.map((p) => p.stop(3_000)));
+        startControllers();
       },
       stop: stopAll,
       [Symbol.asyncDispose]: stopAll,
