@@ -61,7 +61,10 @@ export interface StepOutcome {
 export interface AuditRequest {
   plan: ActionPlan;
   stepIndex: number;
-  event: 'step.applied' | 'step.shadowed' | 'step.denied' | 'step.cancelled' | 'step.compensated';
+  event:
+    'step.applied' | 'step.shadowed' | 'step.denied' | 'step.failed' | 'step.cancelled' | 'step.compensated';
+  /** Why the step failed, for `step.failed`. */
+  error?: string;
   decision?: StepDecision;
   outcome?: StepOutcome;
   compensates?: PlanStep;
@@ -186,6 +189,7 @@ export function createPlanActivities(deps: PlanActivityDeps) {
           step: input.compensates ?? step,
           ...(input.decision ? { decision: input.decision } : {}),
           ...(input.outcome ? { outcome: input.outcome } : {}),
+          ...(input.error ? { error: input.error } : {}),
         },
       });
       return { seq: row.seq, hash: row.hash };

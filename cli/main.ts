@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { SentinelError } from '../domain/errors.ts';
 import { ApiClient } from './api-client.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 import { registerDevCommand } from './dev-command.ts';
 import { registerPlanCommands } from './plan-commands.ts';
 import { registerPolicyCommands } from './policy-commands.ts';
@@ -22,6 +23,7 @@ const api = () => {
 
 registerDevCommand(program);
 registerPlanCommands(program, api);
+registerAuditCommands(program, api);
 registerPolicyCommands(program, api);
 
 try {

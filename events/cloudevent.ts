@@ -27,6 +27,8 @@ export const SentinelEventType = {
   StepShadowed: 'dev.sentinel.plan.step.shadowed',
   /** Policy denied a step. */
   StepDenied: 'dev.sentinel.plan.step.denied',
+  /** A step failed (the Kubernetes change was refused or never completed); compensation follows. */
+  StepFailed: 'dev.sentinel.plan.step.failed',
   /** An abort stopped a step's change in flight; compensation follows. */
   StepCancelled: 'dev.sentinel.plan.step.cancelled',
   /** A step's inverse ran to roll the plan back. */

@@ -61,6 +61,7 @@ const AUDIT_EVENT_TYPES: Record<string, SentinelEventType> = {
   'step.applied': SentinelEventType.StepApplied,
   'step.shadowed': SentinelEventType.StepShadowed,
   'step.denied': SentinelEventType.StepDenied,
+  'step.failed': SentinelEventType.StepFailed,
   'step.cancelled': SentinelEventType.StepCancelled,
   'step.compensated': SentinelEventType.StepCompensated,
 };

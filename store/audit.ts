@@ -43,7 +43,7 @@ export function auditHash(prevHash: string, entry: AuditEntry): string {
  * Appends one record at the head of the chain. Writers are serialised by a transaction-scoped
  * advisory lock so concurrent workers cannot fork the chain; an existing `recordKey` returns
  * the stored record unchanged. A plan step record (`step.applied`, `step.shadowed`,
- * `step.denied`, `step.cancelled`, `step.compensated`) commits together with its CloudEvent in the outbox.
+ * `step.denied`, `step.failed`, `step.cancelled`, `step.compensated`) commits together with its CloudEvent in the outbox.
  */
 export async function appendAudit(db: Database, entry: AuditEntry): Promise<AuditRow> {
   return db.transaction(async (tx) => {

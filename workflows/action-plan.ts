@@ -321,8 +321,25 @@ async function runSteps(run: PlanExecution): Promise<void> {
       return;
     }
 
-    const outcome = await applyWithBaseline(run, index, step, decision);
-    run.stepScope = undefined;
+    let outcome: StepOutcome;
+    try {
+      outcome = await applyWithBaseline(run, index, step, decision);
+    } catch (err) {
+      if (!isCancellation(err)) {
+        stepStatus.phase = StepPhase.Failed;
+        stepStatus.message = failureMessage(err);
+        await bookkeeping.appendAuditRecord({
+          plan,
+          stepIndex: index,
+          event: 'step.failed',
+          decision,
+          error: stepStatus.message,
+        });
+      }
+      throw err;
+    } finally {
+      run.stepScope = undefined;
+    }
     stepStatus.phase = plan.mode === 'shadow' ? StepPhase.Shadowed : StepPhase.Applied;
     stepStatus.change = outcome.change;
     await bookkeeping.appendAuditRecord({

@@ -105,10 +105,11 @@ describe('plan pipeline', () => {
     const view = await api.finished('third-fails');
     expect(view.phase).toBe('RolledBack');
     expect(view.status?.message).toMatch(/step 2 failed: .*no-such-container/);
-    expect(view.status?.steps.map((s) => s.phase)).toEqual(['Compensated', 'Compensated', 'Running']);
+    expect(view.status?.steps.map((s) => s.phase)).toEqual(['Compensated', 'Compensated', 'Failed']);
     expect(await auditKinds('third-fails')).toEqual([
       'step.applied#0',
       'step.applied#1',
+      'step.failed#2',
       'step.compensated#1',
       'step.compensated#0',
     ]);
