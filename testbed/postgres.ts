@@ -45,7 +45,16 @@ export async function startPostgres(options: { dataDir: string }): Promise<Postg
   }
   const pgdata = join(serverDir, 'pgdata');
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
-    const [cmd, args] = wrap(initdb, ['-D', pgdata, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    const [cmd, args] = wrap(initdb, [
+      '-D',
+      pgdata,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
     await execFileAsync(cmd, args);
   }
   const port = await freePort();
@@ -65,7 +74,12 @@ export async function startPostgres(options: { dataDir: string }): Promise<Postg
     '-c',
     'full_page_writes=off',
   ]);
-  const proc = startProcess({ name: 'postgres', command: cmd, args, logFile: join(options.dataDir, 'postgres.log') });
+  const proc = startProcess({
+    name: 'postgres',
+    command: cmd,
+    args,
+    logFile: join(options.dataDir, 'postgres.log'),
+  });
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitUntilReady(proc, async () => {
     const client = new pg.Client({ connectionString: adminUrl });

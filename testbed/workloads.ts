@@ -20,7 +20,9 @@ export function inferenceDeployment(
       template: {
         metadata: {
           labels: { app: name },
-          ...(options.readyDelay && { annotations: { [SIMULATED_READY_DELAY_ANNOTATION]: options.readyDelay } }),
+          ...(options.readyDelay && {
+            annotations: { [SIMULATED_READY_DELAY_ANNOTATION]: options.readyDelay },
+          }),
         },
         spec: {
           containers: [
