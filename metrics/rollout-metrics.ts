@@ -1,0 +1,44 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+/** Rollout metrics of a worker process, on its /metrics. */
+export interface RolloutMetrics {
+  /** Phase changes, by rollout kind and the phase entered. */
+  phaseTransitions: Counter<'kind' | 'phase'>;
+  /** Rollouts that ended, by kind and terminal phase. */
+  finished: Counter<'kind' | 'phase'>;
+  /** Start → end of a rollout, by kind and terminal phase. */
+  duration: Histogram<'kind' | 'phase'>;
+  /** Analysis runs that reached a decision, by kind of analysis and result. */
+  analysisRuns: Counter<'kind' | 'phase'>;
+}
+
+/** Registers the rollout metrics on a registry (once per registry). */
+export function createRolloutMetrics(registry: Registry): RolloutMetrics {
+  return {
+    phaseTransitions: new Counter({
+      name: 'sentinel_rollout_phase_transitions_total',
+      help: 'Rollout phase changes, by rollout kind and the phase entered',
+      labelNames: ['kind', 'phase'],
+      registers: [registry],
+    }),
+    finished: new Counter({
+      name: 'sentinel_rollouts_finished_total',
+      help: 'Rollouts that reached a terminal phase, by kind and phase',
+      labelNames: ['kind', 'phase'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'sentinel_rollout_duration_seconds',
+      help: 'Time from a rollout start to its terminal phase',
+      labelNames: ['kind', 'phase'],
+      buckets: [10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600],
+      registers: [registry],
+    }),
+    analysisRuns: new Counter({
+      name: 'sentinel_rollout_analysis_runs_total',
+      help: 'Rollout analysis runs that reached a decision, by analysis kind and phase',
+      labelNames: ['kind', 'phase'],
+      registers: [registry],
+    }),
+  };
+}
