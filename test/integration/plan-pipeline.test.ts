@@ -1,13 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlanView } from '../../api/plan-service.ts';
-import {
-  applyObject,
-  applyWorkload,
-  ClusterRegistry,
-  getWorkload,
-  listWorkloadPods,
-  waitForRollout,
-} from '../../k8s/index.ts';
+import { applyObject, applyWorkload, ClusterRegistry, getWorkload, waitForRollout } from '../../k8s/index.ts';
 import type { LocalStack } from '../../stack/local-stack.ts';
 import { listAudit } from '../../store/audit.ts';
 import { inferenceDeployment } from '../../testbed/workloads.ts';
@@ -30,8 +23,6 @@ const plan = (id: string, steps: unknown[], extra: Record<string, unknown> = {})
   reason: 'pipeline test',
   ...extra,
 });
-const image = async (name: string) =>
-  (await getWorkload(clusters, target(name))).spec.template.spec.containers[0]!.image;
 const auditKinds = async (planId: string) =>
   (await listAudit(stack.database.db, { planId })).map((r) => `${r.kind}#${r.stepIndex}`);
 
