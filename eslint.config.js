@@ -39,7 +39,17 @@ const ioModuleFolders = [
 ].flatMap((dir) => [`../${dir}`, `../${dir}/*`, `../../${dir}`, `../../${dir}/*`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.scratch/**', '.scratch-*', 'store/migrations/**', 'charts/**', 'test/fixtures/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.scratch/**',
+      '.scratch-*',
+      'store/migrations/**',
+      'charts/**',
+      'test/fixtures/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
