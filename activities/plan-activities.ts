@@ -137,14 +137,17 @@ export function createPlanActivities(deps: PlanActivityDeps) {
       compensation?: boolean;
     }): Promise<StepOutcome> {
       try {
-        return await applyPlanStep(deps.clusters, input.step, {
+        const outcome = await applyPlanStep(deps.clusters, input.step, {
           dryRun: input.dryRun,
           planId: input.plan.id,
           operationId: `${planWorkflowId(input.plan.id)}/${input.compensation ? 'compensate' : 'step'}/${input.stepIndex}`,
           heartbeat: (details?: unknown) => Context.current().heartbeat(details),
           cancelled: Context.current().cancelled,
         });
+        if (input.compensation) deps.metrics?.compensations.inc({ outcome: 'succeeded' });
+        return outcome;
       } catch (err) {
+        if (input.compensation) deps.metrics?.compensations.inc({ outcome: 'failed' });
         if (err instanceof KubeError && !isRetryableKubeError(err)) {
           throw ApplicationFailure.create({
             type: 'KubeNonRetryable',

@@ -10,6 +10,7 @@ import {
   type RolloutTarget,
   type TrafficRouterKind,
 } from '../domain/rollout.ts';
+import { templateStateOf, type TemplateState } from '../domain/rollout-template.ts';
 import { rolloutAuditEvent, rolloutPhaseEvent } from '../events/rollout-events.ts';
 import {
   isRetryableKubeError,
@@ -41,9 +42,7 @@ import {
   readServiceSelector,
   secondDeploymentManifest,
   setServiceSelector,
-  templateStateOf,
   type GpuFit,
-  type TemplateState,
 } from './rollout-kubernetes.ts';
 import { trafficRouterFor } from './traffic-router.ts';
 

@@ -25,58 +25,13 @@ import {
 } from '../k8s/index.ts';
 import { resourcePath } from '../k8s/resources.ts';
 import { sentinelAnnotations } from '../k8s/workloads.ts';
-import {
-  ROLLOUT_ROLE_LABEL,
-  type PodTemplateChange,
-  type RolloutRole,
-  type RolloutTarget,
-} from '../domain/rollout.ts';
+import { ROLLOUT_ROLE_LABEL, type RolloutRole, type RolloutTarget } from '../domain/rollout.ts';
+import type { TemplateState } from '../domain/rollout-template.ts';
 
 /** Annotation on the second Deployment: the rollout that created it. */
 export const ROLLOUT_ANNOTATION = 'sentinel.dev/rollout';
 /** The label the Deployment controller puts on every pod and ReplicaSet of one template. */
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
-
-type Nullable<T> = { [K in keyof T]: T[K] | null };
-
-/**
- * Exactly the template fields a change touches, as values: what a patch sets, or (with
- * `null` for what did not exist) what it found. A template patch and its inverse are both one.
- */
-export interface TemplateState {
-  containers: {
-    name: string;
-    image?: string;
-    env?: Record<string, string | null>;
-    resources?: {
-      requests?: Record<string, string | null>;
-      limits?: Record<string, string | null>;
-    };
-  }[];
-  labels?: Nullable<Record<string, string>>;
-  annotations?: Nullable<Record<string, string>>;
-}
-
-/** A spec's template change as a {@link TemplateState} (quantities as the apiserver stores them). */
-export function templateStateOf(change: PodTemplateChange): TemplateState {
-  const quantities = (map: Record<string, string | number> | undefined) =>
-    map && Object.fromEntries(Object.entries(map).map(([k, v]) => [k, String(v)]));
-  return {
-    containers: change.containers.map((c) => ({
-      name: c.name,
-      ...(c.image !== undefined && { image: c.image }),
-      ...(c.env !== undefined && { env: { ...c.env } }),
-      ...(c.resources !== undefined && {
-        resources: {
-          ...(c.resources.requests && { requests: quantities(c.resources.requests) }),
-          ...(c.resources.limits && { limits: quantities(c.resources.limits) }),
-        },
-      }),
-    })),
-    ...(change.labels && { labels: { ...change.labels } }),
-    ...(change.annotations && { annotations: { ...change.annotations } }),
-  };
-}
 
 function contextOf(cluster: string, namespace: string, name: string) {
   return { cluster, namespace, kind: 'Deployment', name };

@@ -13,7 +13,8 @@ import { registerPlanRoutes } from './routes/plans.ts';
 import { registerPolicyRoutes } from './routes/policies.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ClusterRegistry } from '../k8s/index.ts';
-import type { SentinelMetrics } from '../metrics/registry.ts';
+import { registerPlanPhaseGauge, type SentinelMetrics } from '../metrics/registry.ts';
+import { countPlansByPhase } from '../store/plans.ts';
 import type { Database } from '../store/database.ts';
 
 /** Options for {@link buildApiServer}. */
@@ -61,6 +62,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     });
   });
 
+  registerPlanPhaseGauge(options.metrics.registry, () => countPlansByPhase(options.db));
   const openapi = buildOpenApiDocument();
   app.get('/openapi.json', () => Promise.resolve(openapi));
   app.get('/healthz', () => Promise.resolve({ ok: true }));

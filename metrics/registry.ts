@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Sentinel's Prometheus metrics for one process; each process exposes them on /metrics. */
 export interface SentinelMetrics {
@@ -49,4 +49,24 @@ export function createMetrics(process: 'api' | 'worker'): SentinelMetrics {
       registers: [registry],
     }),
   };
+}
+
+/**
+ * `sentinel_plans{phase}`: how many plans are in each phase now, read from the store at
+ * scrape time (so every API replica reports the same, true numbers).
+ */
+export function registerPlanPhaseGauge(
+  registry: Registry,
+  countByPhase: () => Promise<Record<string, number>>,
+): void {
+  new Gauge({
+    name: 'sentinel_plans',
+    help: 'Plans by current phase',
+    labelNames: ['phase'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [phase, count] of Object.entries(await countByPhase())) this.set({ phase }, count);
+    },
+  });
 }

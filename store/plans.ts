@@ -106,3 +106,12 @@ export async function listPlans(
   const filtered = options.phase ? query.where(eq(plans.phase, options.phase)) : query;
   return filtered.orderBy(desc(plans.createdAt)).limit(options.limit ?? 50);
 }
+
+/** Number of plans in each phase. */
+export async function countPlansByPhase(db: Database): Promise<Record<string, number>> {
+  const rows = await db
+    .select({ phase: plans.phase, count: sql<number>`count(*)::int` })
+    .from(plans)
+    .groupBy(plans.phase);
+  return Object.fromEntries(rows.map((r) => [r.phase, Number(r.count)]));
+}

@@ -109,3 +109,64 @@ it('finishes a plan exactly once when its worker is killed mid-step', async () =
     await second.stop();
   }
 });
+
+it('keeps a paused plan paused across a worker restart and resumes it', async () => {
+  const clusters = ClusterRegistry.fromSources(testbed.clusterSpec);
+  const target2 = { ...target, name: 'paused-app' };
+  await applyWorkload(clusters, 'local', inferenceDeployment('paused-app', 1, { readyDelay: '4s' }));
+  await waitForRollout(clusters, target2, { timeoutMs: 60_000 });
+  const env = {
+    TEMPORAL_ADDRESS: testbed.temporal!.address,
+    DATABASE_URL: testbed.postgres!.url,
+    SENTINEL_CLUSTERS: testbed.clusterSpec.map((c) => `${c.name}=${c.kubeconfigPath}`).join(','),
+  };
+  const first = await startWorkerProcess({
+    name: 'worker-3',
+    logFile: join(testbed.dataDir, 'worker-3.log'),
+    env,
+  });
+  const client = new Client({ connection });
+  await new PlanService(client, database.db).submit(
+    ActionPlanInputSchema.parse({
+      id: 'pause-across-restart',
+      steps: [
+        { verb: 'scale', target: target2, params: { replicas: 2 } },
+        { verb: 'scale', target: target2, params: { replicas: 3 } },
+      ],
+      requestedBy: 'integration-test',
+      reason: 'pause and resume',
+    }),
+  );
+  const handle = client.workflow.getHandle<typeof actionPlanWorkflow>('plan/pause-across-restart');
+  await eventually(
+    () => handle.query(planStatusQuery),
+    (s) => s.currentStep === 0,
+  );
+  await handle.signal('pause', { actor: 'sre', reason: 'investigating' });
+  await eventually(
+    () => handle.query(planStatusQuery),
+    (s) => s.phase === 'Paused',
+  );
+
+  // The worker that held the workflow in its cache goes away; another answers from history.
+  await first.stop();
+  const second = await startWorkerProcess({
+    name: 'worker-4',
+    logFile: join(testbed.dataDir, 'worker-4.log'),
+    env,
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 3_000));
+    const paused = await handle.query(planStatusQuery);
+    expect(paused.phase).toBe('Paused');
+    expect(paused.waitingFor).toMatch(/resume/);
+    expect((await getWorkload(clusters, target2)).spec.replicas).toBe(2);
+
+    await handle.signal('resume', { actor: 'sre' });
+    const result = await handle.result();
+    expect(result.phase).toBe('Succeeded');
+    expect((await getWorkload(clusters, target2)).spec.replicas).toBe(3);
+  } finally {
+    await second.stop();
+  }
+});
