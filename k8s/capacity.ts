@@ -153,11 +153,16 @@ export async function getClusterCapacity(
   const client = registry.client(cluster);
   return retrying(options.retry, options.signal, async () => {
     const [nodeList, podList] = await Promise.all([
-      client.request<{ items: NodeObject[] }>({ method: 'GET', path: '/api/v1/nodes' }),
+      client.request<{ items: NodeObject[] }>({
+        method: 'GET',
+        path: '/api/v1/nodes',
+        signal: options.signal,
+      }),
       client.request<{ items: PodObject[] }>({
         method: 'GET',
         path: '/api/v1/pods',
         query: { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' },
+        signal: options.signal,
       }),
     ]);
     const requestedByNode = new Map<string, ResourceAmounts>();

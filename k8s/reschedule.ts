@@ -92,7 +92,7 @@ export async function rescheduleWorkload(
   const o = mutationOptionsWithDefaults({ wait: true, ...options });
   const client = registry.client(target.cluster);
   const outcome = await retrying(o.retry, o.signal, async (): Promise<RescheduleResult> => {
-    const live = await readWorkload(client, target);
+    const live = await readWorkload(client, target, o.signal);
     const spec = live.spec.template.spec;
     const previous: RescheduleState = {};
     const applied: RescheduleState = {};
@@ -139,6 +139,7 @@ export async function rescheduleWorkload(
       ],
       contentType: PatchType.json,
       subject: subjectOf(target),
+      signal: o.signal,
     });
     const diff = describeChange(live, stored);
     return {

@@ -81,12 +81,14 @@ async function listOwned<T extends KubeObject>(
   target: WorkloadTarget,
   live: WorkloadObject,
   plural: string,
+  signal: AbortSignal | undefined,
 ): Promise<T[]> {
   const list = await client.request<{ items: T[] }>({
     method: 'GET',
     path: resourcePath({ apiVersion: 'apps/v1', kind: '', plural, namespaced: true }, target.namespace),
     query: { labelSelector: selectorString(live.spec.selector) },
     subject: subjectOf(target),
+    signal,
   });
   return list.items.filter((item) => ownedBy(item, live));
 }
@@ -96,12 +98,14 @@ async function deploymentRevisions(
   client: KubeClient,
   target: WorkloadTarget,
   live: WorkloadObject,
+  signal: AbortSignal | undefined,
 ): Promise<Revision[]> {
   const replicaSets = await listOwned<KubeObject & { spec: { template: PodTemplate } }>(
     client,
     target,
     live,
     'replicasets',
+    signal,
   );
   return replicaSets.map((rs) => {
     const annotations = rs.metadata?.annotations ?? {};
@@ -124,10 +128,11 @@ async function statefulSetRevisions(
   client: KubeClient,
   target: WorkloadTarget,
   live: WorkloadObject,
+  signal: AbortSignal | undefined,
 ): Promise<Revision[]> {
   const revisions = await listOwned<
     KubeObject & { revision: number; data?: { spec?: { template?: PodTemplate } } }
-  >(client, target, live, 'controllerrevisions');
+  >(client, target, live, 'controllerrevisions', signal);
   return revisions
     .filter((cr) => cr.data?.spec?.template !== undefined)
     .map((cr) => ({
@@ -186,12 +191,12 @@ export async function rollbackWorkload(
   const o = mutationOptionsWithDefaults(options);
   const client = registry.client(target.cluster);
   const outcome = await retrying(o.retry, o.signal, async (): Promise<RollbackResult> => {
-    const live = await readWorkload(client, target);
+    const live = await readWorkload(client, target, o.signal);
     const annotations = live.metadata.annotations ?? {};
     const revisions =
       target.kind === 'Deployment'
-        ? await deploymentRevisions(client, target, live)
-        : await statefulSetRevisions(client, target, live);
+        ? await deploymentRevisions(client, target, live, o.signal)
+        : await statefulSetRevisions(client, target, live, o.signal);
     const liveImages = imagesOf(live.spec.template);
     const noop = (previous: RollbackState, applied: RollbackState): RollbackResult => ({
       verb: DriverVerb.rollback,
@@ -272,6 +277,7 @@ export async function rollbackWorkload(
       ],
       contentType: PatchType.json,
       subject: subjectOf(target),
+      signal: o.signal,
     });
     const diff = describeChange(live, stored);
     return {

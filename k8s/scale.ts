@@ -56,7 +56,7 @@ async function scaleSubresource(
 ): Promise<ScaleResult> {
   const subject = subjectOf(target);
   const path = workloadPath(target, 'scale');
-  const live = await client.request<ScaleObject>({ method: 'GET', path, subject });
+  const live = await client.request<ScaleObject>({ method: 'GET', path, subject, signal: o.signal });
   const current = live.spec.replicas ?? 0;
   if (current === replicas) return result(target, o, current, replicas, live.metadata.resourceVersion);
   const stored = await client.request<ScaleObject>({
@@ -74,6 +74,7 @@ async function scaleSubresource(
       spec: { replicas },
     },
     subject,
+    signal: o.signal,
   });
   // The scale subresource carries no annotations; provenance goes on the workload itself.
   if (!o.dryRun && (o.planId !== undefined || o.operationId !== undefined)) {
@@ -91,6 +92,7 @@ async function scaleSubresource(
       },
       contentType: PatchType.merge,
       subject,
+      signal: o.signal,
     });
   }
   return result(
@@ -111,7 +113,7 @@ async function scaleJob(
   parallelism: number,
   o: MutationOptionsWithDefaults,
 ): Promise<ScaleResult> {
-  const live = await readWorkload(client, target);
+  const live = await readWorkload(client, target, o.signal);
   const current = live.spec.parallelism ?? 1;
   if (current === parallelism)
     return result(target, o, current, parallelism, live.metadata.resourceVersion ?? '');
@@ -131,6 +133,7 @@ async function scaleJob(
     },
     contentType: PatchType.merge,
     subject: subjectOf(target),
+    signal: o.signal,
   });
   return result(
     target,

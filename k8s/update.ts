@@ -129,7 +129,7 @@ export async function updateWorkload(
   const o = mutationOptionsWithDefaults(options);
   const client = registry.client(target.cluster);
   const outcome = await retrying(o.retry, o.signal, async (): Promise<UpdateResult> => {
-    const live = await readWorkload(client, target);
+    const live = await readWorkload(client, target, o.signal);
     const container = live.spec.template.spec.containers.find((c) => c.name === params.container);
     if (!container) {
       const names = live.spec.template.spec.containers.map((c) => c.name).join(', ');
@@ -173,6 +173,7 @@ export async function updateWorkload(
       },
       contentType: PatchType.strategicMerge,
       subject: subjectOf(target),
+      signal: o.signal,
     });
     const diff = describeChange(live, stored);
     return {

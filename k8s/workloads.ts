@@ -149,6 +149,7 @@ export async function applyObject(
         method: 'GET',
         path: resourcePath(type, namespace, name),
         subject,
+        signal: options.signal,
       });
     } catch (err) {
       if (!(err instanceof KubeNotFoundError)) throw err;
@@ -164,6 +165,7 @@ export async function applyObject(
       body,
       contentType: PatchType.apply,
       subject,
+      signal: options.signal,
     });
     const diff = describeChange(live, stored);
     // Ownership bookkeeping (managedFields) may move without the object changing; that is no change.
@@ -291,6 +293,7 @@ export async function listWorkloadPods(
       ),
       query: { labelSelector: selectorString(workload.spec.selector) },
       subject: subjectOf(target),
+      signal: options.signal,
     });
     return pods.items.filter(
       (pod) =>
