@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ActionPlanSchema, PlanStatusSchema } from '../domain/plan.ts';
 import { ControlRequestSchema } from '../domain/plan-messages.ts';
 import { PolicyDocumentSchema } from '../policy/index.ts';
+import { rolloutPaths, rolloutSchemas } from './rollout-openapi.ts';
 import {
   PolicyEvaluationSchema,
   PolicyVersionViewSchema,
@@ -50,6 +51,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         PolicyVersion: json(PolicyVersionViewSchema),
         PolicyWriteResult: json(PolicyWriteResultSchema),
         PolicyEvaluation: json(PolicyEvaluationSchema),
+        ...rolloutSchemas(),
         Problem: {
           type: 'object',
           required: ['type', 'title', 'status', 'detail', 'code'],
@@ -109,6 +111,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/v1/plans/{id}/resume': control('Resume'),
       '/v1/plans/{id}/abort': control('Abort'),
       ...policyPaths(),
+      ...rolloutPaths(),
       '/v1/audit': {
         get: {
           summary: 'Read the audit trail',

@@ -11,6 +11,8 @@ import { problemErrorHandler } from './problem.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerPlanRoutes } from './routes/plans.ts';
 import { registerPolicyRoutes } from './routes/policies.ts';
+import { RolloutService } from './rollout-service.ts';
+import { registerRolloutRoutes } from './routes/rollouts.ts';
 import { NotFoundError, ValidationError } from '../domain/errors.ts';
 import type { ClusterRegistry } from '../k8s/index.ts';
 import { registerPlanPhaseGauge, type SentinelMetrics } from '../metrics/registry.ts';
@@ -72,6 +74,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   registerPlanRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerPolicyRoutes(app, ctx);
+  registerRolloutRoutes(app, ctx, new RolloutService(options.client));
   return app;
 }
 

@@ -79,6 +79,8 @@ export const ConfigSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)')
     .default('sentinel.events'),
+  /** Prometheus HTTP API for rollout analyses; analysis steps fail clearly without it. */
+  PROMETHEUS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s):// URL' }).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 export type Config = z.infer<typeof ConfigSchema>;

@@ -9,6 +9,7 @@ import { ClusterRegistry } from '../k8s/index.ts';
 import { createMetrics } from '../metrics/registry.ts';
 import { databaseTargetFromEnv, openDatabase, type DatabaseHandle } from '../store/database.ts';
 import { startTestbed, type Testbed } from '../testbed/index.ts';
+import type { WorkloadSimulatorOptions } from '../testbed/workload-simulator.ts';
 import { createPlanWorker } from '../workers/plan-worker.ts';
 
 /** What {@link startLocalStack} started, with the addresses a user needs. */
@@ -37,6 +38,11 @@ export async function startLocalStack(
     externalTemporal: boolean;
     log: (message: string) => void;
     temporalPorts?: { port: number; uiPort: number };
+    /**
+     * Also start a Prometheus server and the workload simulator test fixture (scraped by it),
+     * for rollout analyses; the worker queries that Prometheus unless `PROMETHEUS_URL` is set.
+     */
+    observability?: { workloadSimulator?: WorkloadSimulatorOptions };
   },
 ): Promise<LocalStack> {
   const useLocalCluster = !config.SENTINEL_CLUSTERS && !config.KUBECONFIG;
@@ -46,6 +52,10 @@ export async function startLocalStack(
     dataDir: join(config.SENTINEL_DATA_DIR, 'dev'),
     log: options.log,
     ...(options.temporalPorts ? { temporalPorts: options.temporalPorts } : {}),
+    ...(options.observability && {
+      prometheus: true,
+      workloadSimulator: options.observability.workloadSimulator ?? true,
+    }),
   });
   const cleanups: (() => Promise<unknown>)[] = [() => testbed.stop()];
   const stop = async () => {
@@ -67,10 +77,12 @@ export async function startLocalStack(
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
     const workerMetrics = createMetrics('worker');
+    const prometheusUrl = config.PROMETHEUS_URL ?? testbed.prometheus?.url;
     const { worker, connection: workerConnection } = await createPlanWorker({
       temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,
       deps: { db: database.db, clusters, metrics: workerMetrics, temporal: client },
+      ...(prometheusUrl && { prometheusUrl }),
     });
     const running: Promise<void> = worker.run();
     cleanups.push(async () => {

@@ -21,6 +21,7 @@ const { worker, connection } = await createPlanWorker({
   temporalAddress: config.TEMPORAL_ADDRESS,
   namespace: config.TEMPORAL_NAMESPACE,
   deps: { db: database.db, clusters, metrics, temporal },
+  ...(config.PROMETHEUS_URL && { prometheusUrl: config.PROMETHEUS_URL }),
 });
 
 // Events always land in the outbox; the relay publishes them when Kafka is configured.

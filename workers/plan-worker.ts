@@ -7,7 +7,9 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createPlanActivities, type PlanActivityDeps } from '../activities/index.ts';
+import { createRolloutActivities } from '../activities/rollout-activities.ts';
 import { PLAN_TASK_QUEUE } from '../domain/plan-messages.ts';
+import { createRolloutMetrics } from '../metrics/rollout-metrics.ts';
 import { installWorkerRuntime } from './runtime.ts';
 
 const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'index.ts');
@@ -37,9 +39,14 @@ export interface PlanWorkerOptions {
   taskQueue?: string;
   /** Workflow cache size; tests set 0 to force replay on every task. */
   maxCachedWorkflows?: number;
+  /** Prometheus for rollout analyses (`PROMETHEUS_URL`); analysis steps fail clearly without it. */
+  prometheusUrl?: string;
 }
 
-/** A worker hosting the plan workflows and activities; `run()` until `shutdown()`. */
+/**
+ * A worker hosting the plan and rollout workflows and their activities (one task queue, one
+ * worker); `run()` until `shutdown()`.
+ */
 export async function createPlanWorker(
   options: PlanWorkerOptions,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -50,7 +57,15 @@ export async function createPlanWorker(
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? PLAN_TASK_QUEUE,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-    activities: createPlanActivities(options.deps),
+    activities: {
+      ...createPlanActivities(options.deps),
+      ...createRolloutActivities({
+        db: options.deps.db,
+        clusters: options.deps.clusters,
+        ...(options.deps.metrics && { metrics: createRolloutMetrics(options.deps.metrics.registry) }),
+        ...(options.prometheusUrl && { prometheusUrl: options.prometheusUrl }),
+      }),
+    },
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });
   return { worker, connection };
