@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -15,7 +15,10 @@ import { toolBinary } from './tools.ts';
 export interface KubeClusterOptions {
   /** Cluster name: the kubeconfig's cluster and context name, and the name plans use. */
   name: string;
-  /** Folder for etcd data, certificates, kubeconfigs and logs (`logs/<component>.log`). */
+  /**
+   * Folder for etcd data, certificates, kubeconfigs and logs (`logs/<component>.log`). Every
+   * start is an empty cluster: etcd data and certificates left by an earlier run are discarded.
+   */
   dataDir: string;
   /**
    * Simulated GPU nodes; the first half is in pool `pool-a`, the rest in `pool-b`.
@@ -24,6 +27,11 @@ export interface KubeClusterOptions {
   nodes?: number;
   /** @default 8 */
   gpusPerNode?: number;
+  /**
+   * Delete `dataDir` once the cluster has stopped (etcd preallocates 64 MB of WAL per cluster).
+   * @default false
+   */
+  removeDataDirOnStop?: boolean;
 }
 
 /** A local Kubernetes control plane with kwok-simulated GPU nodes. */
@@ -50,7 +58,7 @@ export interface KubeCluster extends AsyncDisposable {
    * running, so the simulated nodes keep their leases.
    */
   startApiServer(): Promise<void>;
-  /** Stops every process of the cluster; the data folder stays for inspection. */
+  /** Stops every process of the cluster; the data folder stays for inspection unless `removeDataDirOnStop`. */
   stop(): Promise<void>;
 }
 
@@ -130,6 +138,8 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
   };
   const logs = join(dataDir, 'logs');
   const pki = join(dataDir, 'pki');
+  for (const stale of ['etcd', 'pki', 'kcm-pki', 'scheduler-pki'])
+    rmSync(join(dataDir, stale), { recursive: true, force: true });
   for (const dir of [dataDir, logs, pki]) mkdirSync(dir, { recursive: true });
 
   const [etcdClientPort, etcdPeerPort, apiPort, kcmPort, schedulerPort] = (await freePorts(5)) as [
@@ -176,6 +186,7 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
     );
     await Promise.all(byName('kube-apiserver').map((p) => p.stop(3_000)));
     await Promise.all(processes.map((p) => p.stop(3_000)));
+    if (options.removeDataDirOnStop) rmSync(dataDir, { recursive: true, force: true });
   };
 
   try {

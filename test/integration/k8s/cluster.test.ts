@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ClusterRegistry,
@@ -14,14 +11,11 @@ import {
   type WorkloadTarget,
 } from '../../../k8s/index.ts';
 import { startKubeCluster } from '../../../testbed/kube.ts';
-import { gpuDeployment } from './fixtures.ts';
+import { gpuDeployment, testCluster } from './fixtures.ts';
 
 describe('local Kubernetes testbed', () => {
   it('starts a cluster whose Deployments really schedule GPU pods, and scales one idempotently', async () => {
-    await using cluster = await startKubeCluster({
-      name: 'dev',
-      dataDir: mkdtempSync(join(tmpdir(), 'sentinel-kube-')),
-    });
+    await using cluster = await startKubeCluster(testCluster('dev'));
     expect(cluster.server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     using registry = ClusterRegistry.fromSources([{ name: 'dev', kubeconfigPath: cluster.kubeconfigPath }]);
     expect(registry.names()).toEqual(['dev']);

@@ -1,5 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,13 +25,13 @@ import {
 } from '../../../k8s/index.ts';
 import { startKubeCluster, type KubeCluster } from '../../../testbed/kube.ts';
 import { freePort } from '../../../testbed/ports.ts';
-import { gpuDeployment } from './fixtures.ts';
+import { gpuDeployment, testCluster } from './fixtures.ts';
 
 let cluster: KubeCluster;
 let registry: ClusterRegistry;
 
 beforeAll(async () => {
-  cluster = await startKubeCluster({ name: 'errs', dataDir: mkdtempSync(join(tmpdir(), 'sentinel-kube-')) });
+  cluster = await startKubeCluster(testCluster('errs'));
   registry = ClusterRegistry.fromSources([{ name: 'errs', kubeconfigPath: cluster.kubeconfigPath }]);
 });
 

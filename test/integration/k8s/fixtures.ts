@@ -1,4 +1,21 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { KubeObject } from '../../../k8s/index.ts';
+import type { KubeClusterOptions } from '../../../testbed/kube.ts';
+
+/**
+ * Options for a test cluster in a fresh temporary folder, removed when the cluster stops
+ * unless `SENTINEL_KEEP_TEST_DATA` is set (then the logs stay for a post-mortem).
+ */
+export function testCluster(name: string, options: Partial<KubeClusterOptions> = {}): KubeClusterOptions {
+  return {
+    name,
+    dataDir: mkdtempSync(join(tmpdir(), 'sentinel-kube-')),
+    removeDataDirOnStop: process.env.SENTINEL_KEEP_TEST_DATA === undefined,
+    ...options,
+  };
+}
 
 interface WorkloadFixture {
   namespace: string;

@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
@@ -16,7 +15,7 @@ import {
   type WorkloadTarget,
 } from '../../../k8s/index.ts';
 import { startKubeCluster } from '../../../testbed/kube.ts';
-import { gpuDeployment } from './fixtures.ts';
+import { gpuDeployment, testCluster } from './fixtures.ts';
 
 interface KubeconfigFile {
   clusters: unknown[];
@@ -26,10 +25,9 @@ interface KubeconfigFile {
 
 describe('many clusters from one process', () => {
   it('drives two clusters loaded from KUBECONFIG and from contexts; an unreachable one fails alone', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'sentinel-kube-'));
     const [eastCluster, westCluster] = await Promise.all([
-      startKubeCluster({ name: 'east', dataDir: join(root, 'east'), nodes: 2 }),
-      startKubeCluster({ name: 'west', dataDir: join(root, 'west'), nodes: 2 }),
+      startKubeCluster(testCluster('east', { nodes: 2 })),
+      startKubeCluster(testCluster('west', { nodes: 2 })),
     ]);
     await using east = eastCluster;
     await using west = westCluster;
@@ -44,7 +42,7 @@ describe('many clusters from one process', () => {
     const merged = [east.kubeconfigPath, west.kubeconfigPath].map(
       (p) => parse(readFileSync(p, 'utf8')) as KubeconfigFile,
     );
-    const combinedPath = join(root, 'combined.kubeconfig');
+    const combinedPath = join(east.dataDir, 'combined.kubeconfig');
     writeFileSync(
       combinedPath,
       stringify({

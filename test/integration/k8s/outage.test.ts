@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
@@ -16,7 +13,7 @@ import {
   type WorkloadTarget,
 } from '../../../k8s/index.ts';
 import { startKubeCluster } from '../../../testbed/kube.ts';
-import { gpuDeployment } from './fixtures.ts';
+import { gpuDeployment, testCluster } from './fixtures.ts';
 
 const OUTAGE_MS = 30_000;
 
@@ -31,10 +28,7 @@ async function replicaSets(registry: ClusterRegistry, target: WorkloadTarget): P
 
 describe('kube-apiserver outage in the middle of an update', () => {
   it('retries through a 30 s outage and completes once, with no duplicate change', async () => {
-    await using cluster = await startKubeCluster({
-      name: 'outage',
-      dataDir: mkdtempSync(join(tmpdir(), 'sentinel-kube-')),
-    });
+    await using cluster = await startKubeCluster(testCluster('outage'));
     using registry = ClusterRegistry.fromSources([
       { name: 'outage', kubeconfigPath: cluster.kubeconfigPath },
     ]);

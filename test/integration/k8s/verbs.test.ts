@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ClusterRegistry,
@@ -25,17 +22,13 @@ import {
   type WorkloadTarget,
 } from '../../../k8s/index.ts';
 import { startKubeCluster, type KubeCluster } from '../../../testbed/kube.ts';
-import { gpuDeployment, gpuJob, gpuStatefulSet } from './fixtures.ts';
+import { gpuDeployment, gpuJob, gpuStatefulSet, testCluster } from './fixtures.ts';
 
 let cluster: KubeCluster;
 let registry: ClusterRegistry;
 
 beforeAll(async () => {
-  cluster = await startKubeCluster({
-    name: 'verbs',
-    dataDir: mkdtempSync(join(tmpdir(), 'sentinel-kube-')),
-    gpusPerNode: 16,
-  });
+  cluster = await startKubeCluster(testCluster('verbs', { gpusPerNode: 16 }));
   registry = ClusterRegistry.fromSources([{ name: 'verbs', kubeconfigPath: cluster.kubeconfigPath }]);
 });
 
