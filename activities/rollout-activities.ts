@@ -257,9 +257,7 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
         };
       }
       case 'deleteDeployment': {
-        const existed = dryRun
-          ? await deploymentExists(clusters, where(change.name))
-          : await deleteDeployment(clusters, where(change.name), false);
+        const existed = await deleteDeployment(clusters, where(change.name), dryRun);
         return {
           changed: existed,
           dryRun,

@@ -5,7 +5,6 @@
 
 import {
   applyWorkload,
-  deleteObject,
   getClusterCapacity,
   getWorkload,
   GPU_RESOURCE,
@@ -303,18 +302,35 @@ export function applySecondDeployment(
   return applyWorkload(clusters, cluster, manifest, { dryRun: options.dryRun, planId: options.planId });
 }
 
-/** Deletes a Deployment (and, in the background, its pods); false when it was already gone. */
-export function deleteDeployment(
+/**
+ * Deletes a Deployment (its ReplicaSets and pods follow, in the background); false when it
+ * was already gone. The propagation policy goes in the query rather than a DeleteOptions
+ * body: a DELETE body without a Content-Length is not framed by Node's HTTP client and
+ * corrupts the next request on the kept-alive connection.
+ */
+export async function deleteDeployment(
   clusters: ClusterRegistry,
   where: { cluster: string; namespace: string; name: string },
   dryRun: boolean,
 ): Promise<boolean> {
-  if (dryRun) return Promise.resolve(false);
-  return deleteObject(clusters, where.cluster, {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    namespace: where.namespace,
-    name: where.name,
+  if (dryRun) return deploymentExists(clusters, where);
+  return withRetry(async () => {
+    try {
+      await clusters.client(where.cluster).request({
+        method: 'DELETE',
+        path: resourcePath(
+          { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+          where.namespace,
+          where.name,
+        ),
+        query: { propagationPolicy: 'Background' },
+        subject: { namespace: where.namespace, kind: 'Deployment', name: where.name },
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof KubeNotFoundError) return false;
+      throw err;
+    }
   });
 }
 

@@ -76,11 +76,13 @@ export function startAnalysis(
   options: { id: string; kind: AnalysisRunKind; stepIndex: number | null },
 ): AnalysisHandle {
   const templates = new Map(run.spec.analysisTemplates.map((t) => [t.name, t]));
-  const metrics: (Metric & { template: string })[] = [];
+  const metrics: Metric[] = [];
+  const templateOf = new Map<string, string>();
   for (const { templateName } of ref.templates) {
-    const template = templates.get(templateName)!;
-    for (const metric of resolveAnalysis(template, ref, run.spec.target))
-      metrics.push({ ...metric, template: templateName });
+    for (const metric of resolveAnalysis(templates.get(templateName)!, ref, run.spec.target)) {
+      metrics.push(metric);
+      templateOf.set(metric.name, templateName);
+    }
   }
   const measurements: Record<string, Measurement[]> = Object.fromEntries(metrics.map((m) => [m.name, []]));
   const status: AnalysisRunStatus = {
@@ -93,7 +95,7 @@ export function startAnalysis(
     finishedAt: null,
     metrics: metrics.map((m): MetricStatus => ({
       name: m.name,
-      template: m.template,
+      template: templateOf.get(m.name)!,
       query: m.provider.prometheus.query,
       decision: AnalysisDecision.continue,
       message: 'not measured yet',

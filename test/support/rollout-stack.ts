@@ -1,0 +1,239 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RolloutSummary, RolloutView } from '../../api/rollout-service.ts';
+import { queryPrometheus } from '../../activities/prometheus.ts';
+import { loadConfig } from '../../config/index.ts';
+import {
+  ROLLOUT_ROLE_LABEL,
+  TERMINAL_ROLLOUT_PHASES,
+  type RolloutPhase,
+  type RolloutSpecInput,
+} from '../../domain/rollout.ts';
+import {
+  applyObject,
+  applyWorkload,
+  ClusterRegistry,
+  isPodReady,
+  waitForRollout,
+  type KubeObject,
+} from '../../k8s/index.ts';
+import { resourcePath } from '../../k8s/resources.ts';
+import { deleteDeployment } from '../../activities/rollout-kubernetes.ts';
+import { startLocalStack, type LocalStack } from '../../stack/local-stack.ts';
+import { SIMULATED_READY_DELAY_ANNOTATION } from '../../testbed/kube-stages.ts';
+import type { WorkloadProfileInput } from '../../testbed/workload-simulator.ts';
+import { eventually } from './stack.ts';
+
+/** Simulated traffic of a healthy version: 1% errors. */
+export const HEALTHY: WorkloadProfileInput = { errorRate: 0.01, latencyMs: { p50: 50, p99: 200 }, rps: 100 };
+/** Simulated traffic of a broken version: half the requests fail. */
+export const FAILING: WorkloadProfileInput = { errorRate: 0.5, latencyMs: { p50: 50, p99: 200 }, rps: 100 };
+
+/** The error ratio of one simulated version over the last 5 s, the query the test analyses use. */
+export const errorRatioQuery = (version: string) =>
+  `sum(rate(http_requests_total{version="${version}",status="500"}[5s])) / sum(rate(http_requests_total{version="${version}"}[5s]))`;
+
+/**
+ * An analysis template over the simulator's metrics: the error ratio of `{{args.version}}`,
+ * measured every second; `count` measurements pass it, one failed one fails it, values in
+ * between are tolerated three times.
+ */
+export function errorRateTemplate(options: { name?: string; count?: number } = {}) {
+  return {
+    name: options.name ?? 'error-rate',
+    args: [{ name: 'version' }],
+    metrics: [
+      {
+        name: 'error-rate',
+        provider: { prometheus: { query: errorRatioQuery('{{args.version}}') } },
+        successCondition: 'result[0] < 0.05',
+        failureCondition: 'result[0] >= 0.2',
+        interval: '1s',
+        // A ratio over a 5 s window passes through the middle when the traffic changes.
+        inconclusiveLimit: 3,
+        ...(options.count !== undefined && { count: options.count }),
+      },
+    ],
+  };
+}
+
+/** The local stack with Prometheus and the workload simulator (versions `stable` and `canary` healthy). */
+/** The local stack plus a driver registry for its cluster. */
+export type RolloutStack = LocalStack & { registry: ClusterRegistry };
+
+export async function startRolloutStack(): Promise<RolloutStack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-rollouts-'));
+  const config = loadConfig({ SENTINEL_DATA_DIR: dataDir, SENTINEL_API_PORT: '0' });
+  const stack = await startLocalStack(config, {
+    externalTemporal: false,
+    log: () => undefined,
+    observability: {
+      workloadSimulator: { seed: 11, profiles: { stable: HEALTHY, canary: HEALTHY, green: HEALTHY } },
+    },
+  });
+  const stop = async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    await stack.testbed.prometheus!.waitForTargetsUp();
+    // rate() over 5 s needs two scrapes in the window before the ratio is defined.
+    await eventually(
+      () => queryPrometheus(stack.testbed.prometheus!.url, errorRatioQuery('canary')),
+      (values) => values.length === 1 && Number.isFinite(values[0]),
+      30_000,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    ...stack,
+    registry: ClusterRegistry.fromSources(stack.clusters),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** A serving Deployment (`app=<name>`) and a Service selecting `app=<name>`. */
+export async function deployServing(
+  clusters: ClusterRegistry,
+  options: { namespace: string; name: string; replicas: number; gpus?: number; readyDelay?: string },
+): Promise<void> {
+  const { namespace, name } = options;
+  await applyObject(clusters, 'local', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespace },
+  });
+  const gpu = options.gpus ?? 0;
+  const manifest: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: { app: name, team: 'ml-platform' } },
+    spec: {
+      replicas: options.replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: {
+          labels: { app: name },
+          ...(options.readyDelay && {
+            annotations: { [SIMULATED_READY_DELAY_ANNOTATION]: options.readyDelay },
+          }),
+        },
+        spec: {
+          containers: [
+            {
+              name: 'server',
+              image: 'registry.local/inference:v1',
+              resources: {
+                requests: { cpu: '100m', memory: '128Mi', ...(gpu > 0 && { 'nvidia.com/gpu': String(gpu) }) },
+                ...(gpu > 0 && { limits: { 'nvidia.com/gpu': String(gpu) } }),
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+  await applyWorkload(clusters, 'local', manifest);
+  await applyObject(clusters, 'local', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: { selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }] },
+  });
+  await waitForRollout(
+    clusters,
+    { cluster: 'local', namespace, kind: 'Deployment', name },
+    { timeoutMs: 60_000 },
+  );
+}
+
+/** Removes what {@link deployServing} and a rollout created, so GPUs are free for the next test. */
+export async function removeServing(
+  clusters: ClusterRegistry,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  for (const deployment of [name, `${name}-canary`, `${name}-green`])
+    await deleteDeployment(clusters, { cluster: 'local', namespace, name: deployment }, false);
+  // No DeleteOptions body (see deleteDeployment): Node does not frame a DELETE body.
+  await clusters
+    .client('local')
+    .request({
+      method: 'DELETE',
+      path: resourcePath(
+        { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
+        namespace,
+        name,
+      ),
+    })
+    .catch(() => undefined);
+}
+
+interface PodItem {
+  metadata: { name: string; labels?: Record<string, string>; deletionTimestamp?: string };
+  status?: { phase?: string; conditions?: { type: string; status: string }[] };
+}
+
+/** The pods a Service selecting `app=<name>` sends traffic to (Ready, not terminating), by role. */
+export async function servingPods(
+  clusters: ClusterRegistry,
+  namespace: string,
+  name: string,
+): Promise<{ stable: number; canary: number; green: number; pending: number }> {
+  const list = await clusters.client('local').request<{ items: PodItem[] }>({
+    method: 'GET',
+    path: resourcePath({ apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true }, namespace),
+    query: { labelSelector: `app=${name}` },
+  });
+  const counts = { stable: 0, canary: 0, green: 0, pending: 0 };
+  for (const pod of list.items) {
+    if (pod.metadata.deletionTimestamp) continue;
+    if (!isPodReady(pod as Parameters<typeof isPodReady>[0])) {
+      counts.pending++;
+      continue;
+    }
+    const role = pod.metadata.labels?.[ROLLOUT_ROLE_LABEL];
+    if (role === 'canary') counts.canary++;
+    else if (role === 'green') counts.green++;
+    else counts.stable++;
+  }
+  return counts;
+}
+
+/** The rollout API for tests. */
+export function rolloutApi(apiUrl: string) {
+  const request = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(new URL(path, apiUrl), {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as T };
+  };
+  const get = async (id: string) => (await request<RolloutView>('GET', `/v1/rollouts/${id}`)).body;
+  return {
+    request,
+    start: (spec: RolloutSpecInput) => request<RolloutView>('POST', '/v1/rollouts', spec),
+    get,
+    list: async (query: string) =>
+      (await request<{ items: RolloutSummary[] }>('GET', `/v1/rollouts?${query}`)).body.items,
+    control: (id: string, action: string, body: Record<string, unknown> = { actor: 'test' }) =>
+      request<{ accepted: boolean; message: string; code?: string }>(
+        'POST',
+        `/v1/rollouts/${id}/${action}`,
+        body,
+      ),
+    until: (id: string, done: (view: RolloutView) => boolean, timeoutMs = 90_000) =>
+      eventually(() => get(id), done, timeoutMs),
+    finished: (id: string, timeoutMs = 120_000) =>
+      eventually(
+        () => get(id),
+        (view) => TERMINAL_ROLLOUT_PHASES.has(view.phase as RolloutPhase),
+        timeoutMs,
+      ),
+  };
+}
