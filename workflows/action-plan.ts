@@ -7,6 +7,7 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -35,15 +36,16 @@ import {
 } from '../domain/plan-messages.ts';
 import { SearchAttributes } from '../domain/search-attributes.ts';
 
-// Bookkeeping (status rows, audit, lock requests) retries until it succeeds; it never
-// changes a cluster.
-const bookkeeping = proxyActivities<PlanActivities>({
+// Bookkeeping (status rows, audit, lock requests) and policy evaluation run as local
+// activities: they are short, idempotent and need no heartbeat, and skipping the server
+// round trip per activity is most of a plan's latency. They retry until they succeed.
+const bookkeeping = proxyLocalActivities<PlanActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
 // Policy evaluation reads live context; denials are decisions, not failures.
-const policyGate = proxyActivities<PlanActivities>({
+const policyGate = proxyLocalActivities<PlanActivities>({
   startToCloseTimeout: '1 minute',
   retry: {
     initialInterval: '1 second',
@@ -215,7 +217,8 @@ async function acquireLocks(run: PlanExecution): Promise<boolean> {
       workload,
       request: { requesterId, planId: run.plan.id, priority: run.plan.priority },
     });
-    if (run.granted.has(workload)) continue;
+    // Most grants arrive at once; only a plan that really queues is shown as Waiting.
+    if (await condition(() => run.granted.has(workload), '2 seconds')) continue;
     run.status.waitingFor = `its turn on ${workload}: plans on one workload run one at a time, highest priority first`;
     await run.setPhase(PlanPhase.Waiting);
     const ended = () => run.granted.has(workload) || run.abortRequest !== undefined;

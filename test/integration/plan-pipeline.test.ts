@@ -163,7 +163,7 @@ describe('plan pipeline', () => {
   });
 
   it('serialises plans on one workload and runs the higher priority first', async () => {
-    await deploy('contended', 1, '3s');
+    await deploy('contended', 1, '10s');
     const t = target('contended');
     await api.request(
       'POST',
