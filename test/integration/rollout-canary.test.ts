@@ -16,6 +16,7 @@ import {
   rolloutApi,
   servingPods,
   startRolloutStack,
+  steerSimulator,
   type RolloutStack,
 } from '../support/rollout-stack.ts';
 import { eventually } from '../support/stack.ts';
@@ -74,7 +75,7 @@ afterAll(async () => stack?.stop());
 describe('canary rollout', () => {
   it('runs every step of a healthy canary and promotes it', async () => {
     await deployServing(stack.registry, { namespace: NS, name: 'healthy', replicas: 2 });
-    stack.testbed.workloadSimulator!.setProfile('canary', HEALTHY);
+    await steerSimulator(stack, 'canary', HEALTHY);
     const started = await api.start(canarySpec('healthy'));
     expect(started.status).toBe(201);
     expect(started.body.workflowId).toBe(`rollout/local/${NS}/healthy`);
@@ -114,7 +115,7 @@ describe('canary rollout', () => {
   it('rolls a failing canary back automatically and leaves the stable untouched', async () => {
     await deployServing(stack.registry, { namespace: NS, name: 'failing', replicas: 2 });
     const before = await getWorkload(stack.registry, deployment('failing'));
-    stack.testbed.workloadSimulator!.setProfile('canary', FAILING);
+    await steerSimulator(stack, 'canary', FAILING);
     try {
       await api.start(canarySpec('failing'));
       const view = await api.finished(`local/${NS}/failing`);
@@ -131,7 +132,7 @@ describe('canary rollout', () => {
         'Pending',
       ]);
     } finally {
-      stack.testbed.workloadSimulator!.setProfile('canary', HEALTHY);
+      await steerSimulator(stack, 'canary', HEALTHY);
     }
     const after = await getWorkload(stack.registry, deployment('failing'));
     expect(after.metadata.resourceVersion).toBe(before.metadata.resourceVersion);

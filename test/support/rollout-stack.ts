@@ -96,6 +96,24 @@ export async function startRolloutStack(): Promise<RolloutStack> {
   };
 }
 
+/**
+ * Steers a simulated version and waits until Prometheus shows its new error ratio (within
+ * 0.05), so an analysis started next measures the new behaviour rather than the transition.
+ */
+export async function steerSimulator(
+  stack: LocalStack,
+  version: string,
+  profile: WorkloadProfileInput,
+): Promise<void> {
+  stack.testbed.workloadSimulator!.setProfile(version, profile);
+  const target = profile.errorRate ?? 0;
+  await eventually(
+    () => queryPrometheus(stack.testbed.prometheus!.url, errorRatioQuery(version)),
+    (values) => values.length === 1 && Math.abs(values[0]! - target) < 0.05,
+    30_000,
+  );
+}
+
 /** A serving Deployment (`app=<name>`) and a Service selecting `app=<name>`. */
 export async function deployServing(
   clusters: ClusterRegistry,
