@@ -9,7 +9,8 @@ import { toolBinary } from '../testbed/tools.ts';
 export function temporalCliPath(): string {
   const explicit = process.env.SENTINEL_TEMPORAL_CLI;
   if (explicit) {
-    if (!existsSync(explicit)) throw new Error(`SENTINEL_TEMPORAL_CLI points to ${explicit}, which does not exist`);
+    if (!existsSync(explicit))
+      throw new Error(`SENTINEL_TEMPORAL_CLI points to ${explicit}, which does not exist`);
     return explicit;
   }
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {

@@ -12,10 +12,13 @@ describe('sentinel dev --demo', () => {
   it('brings the whole stack up, runs the demo, and stops everything', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sentinel-dev-e2e-'));
     try {
-      const result = await runCli(['dev', '--demo', '--exit-after-demo', '--temporal-port', '0', '--ui-port', '0'], {
-        env: { SENTINEL_DATA_DIR: dataDir, SENTINEL_API_PORT: '0' },
-        timeoutMs: 240_000,
-      });
+      const result = await runCli(
+        ['dev', '--demo', '--exit-after-demo', '--temporal-port', '0', '--ui-port', '0'],
+        {
+          env: { SENTINEL_DATA_DIR: dataDir, SENTINEL_API_PORT: '0' },
+          timeoutMs: 240_000,
+        },
+      );
       expect(result.stderr).not.toMatch(/^error:/m);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/Temporal Web UI\s+http:\/\/127\.0\.0\.1:\d+/);
@@ -62,7 +65,9 @@ describe('sentinel plan', () => {
     expect(submitted.code).toBe(0);
     expect(submitted.stderr).toContain('submitted plan cli-scale');
     expect(submitted.stdout).toMatch(/plan cli-scale\s+phase=Succeeded/);
-    expect(submitted.stdout).toMatch(/step 0 scale\s+local\/ml\/Deployment\/cli-app\s+Applied\s+replicas 1 → 3/);
+    expect(submitted.stdout).toMatch(
+      /step 0 scale\s+local\/ml\/Deployment\/cli-app\s+Applied\s+replicas 1 → 3/,
+    );
 
     const again = await runCli(['--api', stack.apiUrl, 'plan', 'submit', file]);
     expect(again.code).toBe(0);
@@ -86,7 +91,13 @@ describe('sentinel plan', () => {
   });
 
   it('names the file when it is not YAML, and the API when it is unreachable', async () => {
-    const notYaml = await runCli(['--api', stack.apiUrl, 'plan', 'submit', planFile('broken.yaml', 'id: [unclosed\n')]);
+    const notYaml = await runCli([
+      '--api',
+      stack.apiUrl,
+      'plan',
+      'submit',
+      planFile('broken.yaml', 'id: [unclosed\n'),
+    ]);
     expect(notYaml.code).toBe(1);
     expect(notYaml.stderr).toMatch(/broken\.yaml is neither YAML nor JSON/);
     const unreachable = await runCli(['--api', 'http://127.0.0.1:9', 'plan', 'get', 'x']);

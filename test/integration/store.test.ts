@@ -29,14 +29,19 @@ const status = (phase: 'Running' | 'Succeeded') => ({
 
 let postgres: PostgresServer;
 beforeAll(async () => {
-  postgres = await startPostgres({ dataDir: `${process.env.TMPDIR ?? '/tmp'}/sentinel-store-test-${process.pid}` });
+  postgres = await startPostgres({
+    dataDir: `${process.env.TMPDIR ?? '/tmp'}/sentinel-store-test-${process.pid}`,
+  });
 });
 afterAll(async () => postgres?.stop());
 
 // The same store tests run on embedded PGlite and on a real PostgreSQL server.
 describe.each([
   ['PGlite', () => openDatabase({ kind: 'pglite', dataDir: 'memory://' })],
-  ['PostgreSQL', async () => openDatabase({ kind: 'postgres', url: await postgres.createDatabase(`store_${Date.now()}`) })],
+  [
+    'PostgreSQL',
+    async () => openDatabase({ kind: 'postgres', url: await postgres.createDatabase(`store_${Date.now()}`) }),
+  ],
 ])('store on %s', (_name, open) => {
   let handle: DatabaseHandle;
   beforeAll(async () => {
@@ -80,7 +85,9 @@ describe.each([
     expect(await listAudit(handle.db, { planId: plan.id })).toHaveLength(2);
     // drizzle wraps the database error; the trigger's message is in its cause.
     const appendOnly = { cause: { message: expect.stringMatching(/append-only/) as unknown } };
-    await expect(handle.db.execute(sql`UPDATE audit_records SET actor = 'mallory'`)).rejects.toMatchObject(appendOnly);
+    await expect(handle.db.execute(sql`UPDATE audit_records SET actor = 'mallory'`)).rejects.toMatchObject(
+      appendOnly,
+    );
     await expect(handle.db.execute(sql`DELETE FROM audit_records`)).rejects.toMatchObject(appendOnly);
   });
 });

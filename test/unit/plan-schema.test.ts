@@ -27,7 +27,13 @@ describe('ActionPlan schema', () => {
   });
 
   it('names the exact field of every problem', () => {
-    const bad = { ...header, id: '-bad', verb: 'scale', target: { ...target, namespace: 'ML' }, params: { replicas: -1 } };
+    const bad = {
+      ...header,
+      id: '-bad',
+      verb: 'scale',
+      target: { ...target, namespace: 'ML' },
+      params: { replicas: -1 },
+    };
     let error: unknown;
     try {
       parseOrThrow(ActionPlanInputSchema, bad, 'invalid ActionPlan');
@@ -40,11 +46,19 @@ describe('ActionPlan schema', () => {
   });
 
   it('rejects unknown verbs, unknown fields and empty updates', () => {
-    expect(ActionPlanInputSchema.safeParse({ ...header, verb: 'delete', target, params: {} }).success).toBe(false);
-    expect(ActionPlanInputSchema.safeParse({ ...header, verb: 'scale', target, params: { replicas: 1, extra: 1 } }).success).toBe(
+    expect(ActionPlanInputSchema.safeParse({ ...header, verb: 'delete', target, params: {} }).success).toBe(
       false,
     );
-    const emptyUpdate = ActionPlanInputSchema.safeParse({ ...header, verb: 'update', target, params: { container: 'c' } });
+    expect(
+      ActionPlanInputSchema.safeParse({ ...header, verb: 'scale', target, params: { replicas: 1, extra: 1 } })
+        .success,
+    ).toBe(false);
+    const emptyUpdate = ActionPlanInputSchema.safeParse({
+      ...header,
+      verb: 'update',
+      target,
+      params: { container: 'c' },
+    });
     expect(emptyUpdate.success).toBe(false);
     expect(emptyUpdate.error?.issues[0]?.message).toMatch(/at least one of image, env or resources/);
   });
