@@ -5,6 +5,7 @@ import { registerAuditCommands } from './audit-commands.ts';
 import { registerDevCommand } from './dev-command.ts';
 import { registerPlanCommands } from './plan-commands.ts';
 import { registerPolicyCommands } from './policy-commands.ts';
+import { registerRolloutCommands } from './rollout-commands.ts';
 
 const program = new Command('sentinel')
   .description('Sentinel: every change to a Kubernetes workload as a durable Temporal workflow')
@@ -25,6 +26,7 @@ registerDevCommand(program);
 registerPlanCommands(program, api);
 registerAuditCommands(program, api);
 registerPolicyCommands(program, api);
+registerRolloutCommands(program, api);
 
 try {
   await program.parseAsync(process.argv);
