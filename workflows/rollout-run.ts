@@ -387,13 +387,16 @@ export class RolloutRun {
    */
   async execute(steps: () => Promise<void>): Promise<void> {
     await this.setPhase(RolloutPhase.Progressing, null);
-    this.stepsScope = new CancellationScope();
+    const scope = new CancellationScope();
+    this.stepsScope = scope;
     try {
-      await this.stepsScope.run(steps);
+      await scope.run(steps);
     } catch (err) {
       if (!isCancellation(err)) this.failure ??= failureMessage(err);
     } finally {
       this.stepsScope = undefined;
+      // Whatever the steps left running (a background analysis after a failed step) stops.
+      scope.cancel();
     }
     if (this.finished) return;
     if (this.abortRequest) {

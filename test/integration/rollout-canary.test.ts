@@ -10,6 +10,7 @@ import { recordHistory } from '../support/histories.ts';
 import {
   deployServing,
   errorRateTemplate,
+  errorRatioQuery,
   FAILING,
   HEALTHY,
   removeServing,
@@ -34,6 +35,9 @@ const image = async (name: string) =>
 const auditKinds = async (name: string) =>
   (await listAudit(stack.database.db, { planId: `rollout/local/${NS}/${name}` })).map((r) => r.kind);
 
+const medianLatency = (version: string) =>
+  `histogram_quantile(0.5, sum by (le) (rate(http_request_duration_seconds_bucket{version="${version}"}[5s])))`;
+
 function canarySpec(
   name: string,
   extra: Partial<RolloutSpecInput> & { steps?: unknown[] } = {},
@@ -51,6 +55,15 @@ function canarySpec(
             analysis: {
               templates: [{ templateName: 'error-rate' }],
               args: [{ name: 'version', value: 'canary' }],
+              judges: [
+                {
+                  name: 'median-latency',
+                  canaryQuery: medianLatency('canary'),
+                  stableQuery: medianLatency('stable'),
+                  range: '20s',
+                  step: '2s',
+                },
+              ],
             },
           },
           { setWeight: 100 },
@@ -96,6 +109,11 @@ describe('canary rollout', () => {
     const analysis = view.status?.analyses[0];
     expect(analysis?.phase).toBe('Successful');
     expect(analysis?.metrics[0]?.measurements.length).toBe(3);
+    // Mann-Whitney: the canary's median latency against the stable's, both healthy.
+    expect(analysis?.judges[0]).toMatchObject({ name: 'median-latency', verdict: 'pass' });
+    const { sizes } = analysis!.judges[0]!.result as { sizes: { canary: number; stable: number } };
+    expect(sizes.canary).toBeGreaterThanOrEqual(3);
+    expect(sizes.stable).toBe(sizes.canary);
     expect(await image('healthy')).toBe('registry.local/inference:v2');
     expect((await getWorkload(stack.registry, deployment('healthy'))).spec.replicas).toBe(2);
     await expect(getWorkload(stack.registry, deployment('healthy-canary'))).rejects.toThrow(/not found/i);
@@ -271,5 +289,60 @@ describe('canary rollout', () => {
     expect(await image('gpu')).toBe('registry.local/inference:v2');
     await removeServing(stack.registry, NS, 'gpu');
     await removeServing(stack.registry, NS, 'hog');
+  });
+
+  it('rolls back when the canary pods miss their readiness deadline', async () => {
+    await deployServing(stack.registry, { namespace: NS, name: 'slow', replicas: 2 });
+    const before = await getWorkload(stack.registry, deployment('slow'));
+    await api.start(
+      canarySpec('slow', {
+        template: {
+          containers: [{ name: 'server', image: 'registry.local/inference:v2' }],
+          annotations: { 'sentinel.dev/simulated-ready-delay': '60s' },
+        },
+        steps: [{ setWeight: 50 }, { setWeight: 100 }],
+        progressDeadlineSeconds: 3,
+      }),
+    );
+    const view = await api.finished(`local/${NS}/slow`);
+    expect(view.phase).toBe('RolledBack');
+    expect(view.status?.message).toMatch(/slow-canary not Ready by .*progressDeadlineSeconds.*; rolled back/);
+    await expect(getWorkload(stack.registry, deployment('slow-canary'))).rejects.toThrow(/not found/i);
+    expect((await getWorkload(stack.registry, deployment('slow'))).metadata.resourceVersion).toBe(
+      before.metadata.resourceVersion,
+    );
+    await removeServing(stack.registry, NS, 'slow');
+  });
+
+  it('pauses for a human on an inconclusive analysis and goes on when promoted', async () => {
+    await deployServing(stack.registry, { namespace: NS, name: 'unsure', replicas: 2 });
+    const id = `local/${NS}/unsure`;
+    await api.start(
+      canarySpec('unsure', {
+        // A metric with no conditions only collects values: every measurement is Inconclusive.
+        analysisTemplates: [
+          {
+            name: 'observe',
+            metrics: [
+              { name: 'error-ratio', provider: { prometheus: { query: errorRatioQuery('canary') } } },
+            ],
+          },
+        ],
+        steps: [
+          { setWeight: 50 },
+          { analysis: { templates: [{ templateName: 'observe' }] } },
+          { setWeight: 100 },
+        ],
+      }),
+    );
+    const held = await api.until(id, (v) => v.status?.pause?.reason === 'inconclusive');
+    expect(held.phase).toBe('Paused');
+    expect(held.status?.analyses[0]).toMatchObject({ phase: 'Inconclusive' });
+    expect(held.status?.analyses[0]?.metrics[0]?.measurements[0]?.values?.length).toBe(1);
+    expect(
+      (await api.control(id, 'promote', { actor: 'sre', reason: 'values look fine' })).body.accepted,
+    ).toBe(true);
+    expect((await api.finished(id)).phase).toBe('Promoted');
+    await removeServing(stack.registry, NS, 'unsure');
   });
 });
