@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Shared first step of the quick-start commands: npm packages, then pinned tools.
+# Shared first step of the quick-start commands: npm packages, then pinned tools (all of
+# them, or the ones named: `bootstrap.sh temporal kubernetes`).
 # Idempotent: a warm run checks stamps and returns in seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +14,4 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   echo "[bootstrap] installing npm packages (npm ci)" >&2
   npm ci --no-audit --no-fund --loglevel=error
 fi
-bash scripts/ensure-tools.sh
+bash scripts/ensure-tools.sh "$@"

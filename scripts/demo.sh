@@ -4,6 +4,8 @@
 # until Ctrl-C so you can look around in the Temporal Web UI and with kubectl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+# The demo needs Temporal, the Kubernetes control plane, kwok and kubectl (to look around);
+# the test suite's other tools (Kafka, Prometheus, PostgreSQL, helm) are built by `npm test`.
+bash scripts/bootstrap.sh temporal etcd kwok kubernetes kubectl
 
 exec node bin/sentinel.mjs dev --demo "$@"
