@@ -113,6 +113,9 @@ function killAllSync(): void {
 process.once('exit', killAllSync);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(sig, () => {
+    // A program with its own handler (`sentinel dev` drains its worker and closes the
+    // database first) stops its processes itself; the 'exit' hook above is the backstop.
+    if (process.listenerCount(sig) > 0) return;
     killAllSync();
     process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
   });
