@@ -61,7 +61,8 @@ function canarySpec(
                   canaryQuery: medianLatency('canary'),
                   stableQuery: medianLatency('stable'),
                   range: '20s',
-                  step: '2s',
+                  step: '1s',
+                  initialDelay: '3s',
                 },
               ],
             },
@@ -112,7 +113,7 @@ describe('canary rollout', () => {
     // Mann-Whitney: the canary's median latency against the stable's, both healthy.
     expect(analysis?.judges[0]).toMatchObject({ name: 'median-latency', verdict: 'pass' });
     const { sizes } = analysis!.judges[0]!.result as { sizes: { canary: number; stable: number } };
-    expect(sizes.canary).toBeGreaterThanOrEqual(3);
+    expect(sizes.canary).toBeGreaterThanOrEqual(5);
     expect(sizes.stable).toBe(sizes.canary);
     expect(await image('healthy')).toBe('registry.local/inference:v2');
     expect((await getWorkload(stack.registry, deployment('healthy'))).spec.replicas).toBe(2);
