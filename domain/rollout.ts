@@ -210,6 +210,19 @@ export const BlueGreenStrategySchema = z.strictObject({
 });
 export type BlueGreenStrategy = z.infer<typeof BlueGreenStrategySchema>;
 
+/**
+ * `canary:` or `blueGreen:`, exactly one. Parsed as one object (so a mistake inside either is
+ * reported at its own path) and typed as the union of the two.
+ */
+export const RolloutStrategySchema = z
+  .strictObject({ canary: CanaryStrategySchema.optional(), blueGreen: BlueGreenStrategySchema.optional() })
+  .refine((s) => (s.canary === undefined) !== (s.blueGreen === undefined), {
+    message: 'needs exactly one of canary or blueGreen',
+  })
+  .transform((s): { canary: CanaryStrategy } | { blueGreen: BlueGreenStrategy } =>
+    s.canary ? { canary: s.canary } : { blueGreen: s.blueGreen! },
+  );
+
 /** Argument names a rollout fills in itself when a template declares them and the step does not. */
 export const BUILT_IN_ANALYSIS_ARGS = ['cluster', 'namespace', 'workload'] as const;
 
@@ -223,10 +236,7 @@ export const RolloutSpecSchema = z
     template: PodTemplateChangeSchema,
     /** Total replicas (stable + canary, or each of blue and green); the stable's current count when absent. */
     replicas: z.int().min(1).max(10_000).optional(),
-    strategy: z.union([
-      z.strictObject({ canary: CanaryStrategySchema }),
-      z.strictObject({ blueGreen: BlueGreenStrategySchema }),
-    ]),
+    strategy: RolloutStrategySchema,
     analysisTemplates: z.array(AnalysisTemplateSchema).max(50).default([]),
     /** How long new pods may take to become Ready before the rollout rolls back. @default 600 */
     progressDeadlineSeconds: z
