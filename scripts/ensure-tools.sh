@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Ensures Sentinel's pinned tools (Temporal CLI, etcd, Kubernetes control plane, kwok,
+# Ensures Sentinel's pinned tools (Temporal CLI, etcd, Kubernetes control plane, kwok, helm,
 # PostgreSQL, Prometheus, Kafka) exist in one machine-wide cache. Idempotent: a warm run only
 # checks stamps.
 #
 #   scripts/ensure-tools.sh            # everything
-#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kubectl kwok postgres prometheus kafka)
+#   scripts/ensure-tools.sh temporal   # just the named tools (temporal etcd kubernetes kubectl kwok helm postgres prometheus kafka)
 #
 # Cache root: $SENTINEL_TOOLS_DIR, default ~/.cache/sentinel/tools/<name>-<version>/bin
 # (Kafka: ~/.cache/sentinel/tools/kafka-<version>/libs, the broker's jars)
@@ -14,6 +14,8 @@ TEMPORAL_CLI_VERSION=v1.5.1
 KUBERNETES_VERSION=v1.34.4
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.8.0
+# Helm 3 (lints and renders charts/sentinel in the packaging tests); its go.mod has no replace directive.
+HELM_VERSION=v3.22.0
 # Apache Kafka broker (KRaft), from Maven Central; 4.x brokers need Java 17.
 KAFKA_VERSION=4.1.1
 # Kafka 4.1 logs through SLF4J 1.7 into log4j2; this binding matches its log4j-core.
@@ -69,6 +71,24 @@ build_etcd() {
 build_kwok() {
   require_go "kwok"
   GOBIN="$1/bin" go install "sigs.k8s.io/kwok/cmd/kwok@$2" "sigs.k8s.io/kwok/cmd/kwokctl@$2"
+}
+
+# Built as upstream's Makefile builds it: the ldflags stamp helm's own version and the
+# Kubernetes minor its client libraries speak (`helm template` renders .Capabilities.KubeVersion
+# from it, `helm lint` checks API deprecations against it; unstamped both say v1.20).
+build_helm() {
+  require_go "helm"
+  local out=$1 version=$2 gomod k8s_minor
+  gomod=$(go mod download -json "helm.sh/helm/v3@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [[ -f "$gomod" ]] || die "could not download helm.sh/helm/v3@$version from the Go module proxy"
+  k8s_minor=$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod" | head -n1)
+  [[ -n "$k8s_minor" ]] || die "helm.sh/helm/v3@$version: no k8s.io/client-go requirement in its go.mod"
+  local ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$version"
+  ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ldflags+=" -X $pkg.k8sVersionMajor=1 -X $pkg.k8sVersionMinor=$k8s_minor"
+  done
+  CGO_ENABLED=0 GOBIN="$out/bin" go install -trimpath -ldflags "$ldflags" "helm.sh/helm/v3/cmd/helm@$version"
 }
 
 # k8s.io/kubernetes requires its staging modules at v0.0.0, so a tools module pins each of
@@ -210,7 +230,7 @@ ensure_prometheus() {
 }
 
 wanted=("$@")
-[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres prometheus temporal etcd kwok kubernetes kubectl kafka)
+[[ ${#wanted[@]} -eq 0 ]] && wanted=(postgres prometheus temporal etcd kwok kubernetes kubectl helm kafka)
 for tool in "${wanted[@]}"; do
   case "$tool" in
     temporal) run_build temporal "$TEMPORAL_CLI_VERSION" build_temporal ;;
@@ -218,9 +238,10 @@ for tool in "${wanted[@]}"; do
     kwok) run_build kwok "$KWOK_VERSION" build_kwok ;;
     kubernetes) run_build kubernetes "$KUBERNETES_VERSION" build_kubernetes ;;
     kubectl) run_build kubectl "$KUBERNETES_VERSION" build_kubectl ;;
+    helm) run_build helm "$HELM_VERSION" build_helm ;;
     postgres) ensure_postgres ;;
     prometheus) ensure_prometheus ;;
     kafka) run_build kafka "$KAFKA_VERSION" build_kafka ;;
-    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes kubectl postgres prometheus kafka)" ;;
+    *) die "unknown tool '$tool' (known: temporal etcd kwok kubernetes kubectl helm postgres prometheus kafka)" ;;
   esac
 done

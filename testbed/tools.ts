@@ -10,6 +10,8 @@ export const TOOL_VERSIONS = {
   kubernetes: 'v1.34.4',
   etcd: 'v3.6.16',
   kwok: 'v0.8.0',
+  /** Helm 3, built from helm.sh/helm/v3; lints and renders charts/sentinel in the packaging tests. */
+  helm: 'v3.22.0',
   /** Apache Kafka broker jars (org.apache.kafka:kafka_2.13) from Maven Central; runs on Java 17. */
   kafka: '4.1.1',
 } as const;
