@@ -84,7 +84,11 @@ export function formatRollout(view: RolloutView): string {
   if (status.waitingFor) lines.push(`  waiting for: ${status.waitingFor}`);
   const { name } = status.target;
   if (status.kind === 'canary') {
-    lines.push(`  traffic  ${bar(status.weight)} ${status.weight}% canary`);
+    lines.push(
+      status.phase === 'Promoted'
+        ? `  traffic  ${bar(100)} 100% on the new template (${name} runs it)`
+        : `  traffic  ${bar(status.weight)} ${status.weight}% canary (replica ratio)`,
+    );
     lines.push(
       `  replicas stable ${name}: ${status.replicas.stable}   canary ${name}-canary: ${status.replicas.canary}   (total ${status.replicas.total})`,
     );

@@ -54,11 +54,9 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext, rol
       const target = parseOrThrow(RolloutPath, request.params, 'invalid path');
       const control = parseOrThrow(PromoteRequestSchema, request.body ?? {}, `invalid ${action} request`);
       if (action !== 'promote' && control.full !== undefined)
-        return parseOrThrow(
-          z.never(),
-          control.full,
-          `invalid ${action} request: full applies to promote only`,
-        );
+        throw new ValidationError(`invalid ${action} request`, [
+          { path: 'full', message: 'applies to promote only' },
+        ]);
       return rollouts.control(target, action, control);
     });
   }

@@ -95,7 +95,7 @@ reason: ship v2 of the frontend
     expect(watched.stdout).toMatch(
       /rollout local\/web\/frontend {2}canary {2}Progressing {2}step 1: analysis error-rate/,
     );
-    expect(watched.stdout).toMatch(/traffic {2}\[#{10}\.{10}\] 50% canary/);
+    expect(watched.stdout).toMatch(/traffic {2}\[#{10}\.{10}\] 50% canary \(replica ratio\)/);
     expect(watched.stdout).toMatch(/analysis step-1 \(step 1\): Successful/);
     expect(watched.stdout).toMatch(/analysis background \(step 1\): Running/);
     expect(watched.stdout).toMatch(/paused \(step\) until promoted/);
