@@ -39,6 +39,18 @@ run_build() {
     log "$name $version: cached in $dir"
     return 0
   fi
+  # One builder per tool at a time, machine-wide: a second caller (a test run beside a demo)
+  # waits for the first and then finds the stamp.
+  exec {lock}>"$TOOLS_DIR/.$name-$version.lock"
+  if ! flock -n "$lock"; then
+    log "$name $version: another process is building it; waiting"
+    flock "$lock"
+  fi
+  if [[ -f "$dir/.complete" ]]; then
+    log "$name $version: cached in $dir"
+    exec {lock}>&-
+    return 0
+  fi
   log "$name $version: building into $dir (first use only; this can take several minutes)"
   local start=$SECONDS
   rm -rf "$dir.partial" && mkdir -p "$dir.partial/bin"
@@ -46,6 +58,7 @@ run_build() {
   rm -rf "$dir" && mv "$dir.partial" "$dir"
   date -u +%FT%TZ >"$dir/.complete"
   log "$name $version: built in $((SECONDS - start))s"
+  exec {lock}>&-
 }
 
 build_temporal() {
