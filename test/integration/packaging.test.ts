@@ -1,6 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -10,6 +14,7 @@ import {
 } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import ts from 'typescript';
 import pg from 'pg';
@@ -35,6 +40,7 @@ import {
 } from '../../k8s/index.ts';
 import { openDatabase } from '../../store/database.ts';
 import { startTestbed, type Testbed } from '../../testbed/index.ts';
+import { freePorts } from '../../testbed/ports.ts';
 import type { KubeCluster } from '../../testbed/kube.ts';
 import { toolBinary } from '../../testbed/tools.ts';
 import { inferenceDeployment } from '../../testbed/workloads.ts';
@@ -1201,6 +1207,176 @@ describe('the rendered chart on a real kube-apiserver (testbed cluster "pkg")', 
       ).rejects.toBeInstanceOf(KubeForbiddenError);
     } finally {
       helm(['uninstall', 'sentinel', '--namespace', namespace, ...kube]);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------
+// The image without a container engine
+
+/** Copies the Docker build context: every repository file .dockerignore lets through. */
+function copyBuildContext(to: string): number {
+  const patterns = dockerignore();
+  let copied = 0;
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(join(repoRoot, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (ignoredByDocker(path, patterns)) continue;
+      if (entry.isDirectory()) {
+        mkdirSync(join(to, path), { recursive: true });
+        walk(path);
+      } else if (entry.isFile()) {
+        copyFileSync(join(repoRoot, path), join(to, path));
+        copied++;
+      }
+    }
+  };
+  walk('');
+  return copied;
+}
+
+async function answers(url: string, timeoutMs: number, exited: () => string | undefined): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const failure = exited();
+    if (failure) throw new Error(`${url}: the process exited before answering: ${failure}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return await res.text();
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+describe('the image, rehearsed without a container engine', () => {
+  // What `docker build` would put in /app (the build context through .dockerignore, then
+  // `npm ci --omit=dev`), run with the chart's commands and environment as the image's
+  // unprivileged uid (when the test runs as root) against real Temporal, PostgreSQL and
+  // Kubernetes: both processes start, a plan submitted to the API is executed by the worker.
+  let testbed: Testbed;
+  let root: string;
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'sentinel-image-'));
+    testbed = await startTestbed({ temporal: true, postgres: true, clusters: ['img'] });
+  });
+
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    await testbed?.stop();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('runs the API and the worker from the build context with production dependencies only, as a non-root user, and executes a plan', async () => {
+    const app = join(root, 'app');
+    mkdirSync(app, { recursive: true });
+    expect(copyBuildContext(app)).toBeGreaterThan(100);
+    const install = spawnSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_ENV: 'production' },
+      timeout: 150_000,
+    });
+    expect(install.status, install.stderr).toBe(0);
+    expect(existsSync(join(app, 'node_modules', 'vitest')), 'a devDependency was installed').toBe(false);
+
+    // The image's user, when this test may switch to it: root-owned sources it can only read,
+    // a data folder it owns, a kubeconfig it can read (a Secret mounted with fsGroup).
+    const uid = (
+      parseYaml(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as {
+        podSecurityContext: { runAsUser: number };
+      }
+    ).podSecurityContext.runAsUser;
+    const asImageUser = process.getuid?.() === 0;
+    const dataDir = join(root, 'data');
+    mkdirSync(dataDir);
+    const kubeconfig = join(root, 'kubeconfig');
+    copyFileSync(testbed.clusters.get('img')!.kubeconfigPath, kubeconfig);
+    chmodSync(kubeconfig, 0o644);
+    chmodSync(root, 0o755);
+    if (asImageUser) chownSync(dataDir, uid, uid);
+
+    const rendered = render('pkg-image');
+    const [apiPort, metricsPort] = (await freePorts(2)) as [number, number];
+    const start = (suffix: 'api' | 'worker'): { child: ChildProcess; exited: () => string | undefined } => {
+      const container = deployment(rendered, suffix).spec.template.spec.containers[0]!;
+      const env = {
+        PATH: process.env.PATH ?? '',
+        HOME: dataDir,
+        NODE_ENV: 'production',
+        // The chart's environment, its addresses replaced by the testbed's.
+        ...envValues(rendered, container),
+        TEMPORAL_ADDRESS: testbed.temporal!.address,
+        DATABASE_URL: testbed.postgres!.url,
+        SENTINEL_CLUSTERS: `img=${kubeconfig}`,
+        SENTINEL_DATA_DIR: dataDir,
+        ...(suffix === 'api'
+          ? { SENTINEL_API_HOST: '127.0.0.1', SENTINEL_API_PORT: String(apiPort) }
+          : { SENTINEL_WORKER_METRICS_PORT: String(metricsPort) }),
+      };
+      const [command, ...args] = container.command!;
+      const child = asImageUser
+        ? spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', command!, ...args], {
+            cwd: app,
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
+        : spawn(command!, args, { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      let output = '';
+      const keep = (chunk: Buffer): void => {
+        output = (output + chunk.toString()).slice(-4_000);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      return {
+        child,
+        exited: () => (child.exitCode === null ? undefined : `exit ${child.exitCode}: ${output}`),
+      };
+    };
+
+    const api = start('api');
+    expect(await answers(`http://127.0.0.1:${apiPort}/healthz`, 60_000, api.exited)).toContain('"ok":true');
+    const worker = start('worker');
+    expect(await answers(`http://127.0.0.1:${metricsPort}/metrics`, 120_000, worker.exited)).toContain(
+      '# HELP',
+    );
+
+    using registry = ClusterRegistry.fromSources(testbed.clusterSpec);
+    await applyObject(registry, 'img', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'ml' } });
+    await applyWorkload(registry, 'img', inferenceDeployment('inference', 2));
+    const plan = {
+      id: 'image-rehearsal',
+      verb: 'scale',
+      target: { cluster: 'img', namespace: 'ml', kind: 'Deployment', name: 'inference' },
+      params: { replicas: 3 },
+      requestedBy: 'sre@example.com',
+      reason: 'packaging test',
+    };
+    const submitted = await fetch(`http://127.0.0.1:${apiPort}/v1/plans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(plan),
+    });
+    expect(submitted.status).toBe(202);
+    let phase: string | undefined;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(250)) {
+      const res = await fetch(`http://127.0.0.1:${apiPort}/v1/plans/image-rehearsal`);
+      phase = ((await res.json()) as { phase?: string }).phase;
+      if (phase && ['Succeeded', 'Denied', 'Expired', 'Failed', 'RolledBack', 'Aborted'].includes(phase))
+        break;
+    }
+    expect(phase).toBe('Succeeded');
+
+    // SIGTERM (what Kubernetes and compose send) drains both and exits 0.
+    for (const { child } of [api, worker]) {
+      const exit = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      child.kill('SIGTERM');
+      expect(await exit).toBe(0);
     }
   });
 });
