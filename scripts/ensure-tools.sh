@@ -91,8 +91,10 @@ build_kwok() {
 # from it, `helm lint` checks API deprecations against it; unstamped both say v1.20).
 build_helm() {
   require_go "helm"
-  local out=$1 version=$2 gomod k8s_minor
-  gomod=$(go mod download -json "helm.sh/helm/v3@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  local out=$1 version=$2 gomod k8s_minor work
+  work=$(mktemp -d)
+  gomod=$(cd "$work" && go mod download -json "helm.sh/helm/v3@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  rm -rf "$work"
   [[ -f "$gomod" ]] || die "could not download helm.sh/helm/v3@$version from the Go module proxy"
   k8s_minor=$(sed -n 's/^[[:space:]]*k8s\.io\/client-go v0\.\([0-9]*\)\..*/\1/p' "$gomod" | head -n1)
   [[ -n "$k8s_minor" ]] || die "helm.sh/helm/v3@$version: no k8s.io/client-go requirement in its go.mod"
