@@ -40,7 +40,16 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   if (target.kind === 'postgres') {
     const pool = new pg.Pool({ connectionString: target.url, max: 10 });
     const db = drizzlePg(pool, { schema });
-    await migratePg(db, { migrationsFolder });
+    // Several API and worker processes may start at once on an empty database: a session
+    // lock lets one of them migrate while the others wait, then find nothing to do.
+    const lockSession = await pool.connect();
+    try {
+      await lockSession.query('SELECT pg_advisory_lock(7250000)');
+      await migratePg(db, { migrationsFolder });
+    } finally {
+      await lockSession.query('SELECT pg_advisory_unlock(7250000)').catch(() => undefined);
+      lockSession.release();
+    }
     const close = () => pool.end();
     return { db: db as unknown as Database, target, close, [Symbol.asyncDispose]: close };
   }

@@ -91,3 +91,12 @@ describe.each([
     await expect(handle.db.execute(sql`DELETE FROM audit_records`)).rejects.toMatchObject(appendOnly);
   });
 });
+
+describe('migrations on PostgreSQL', () => {
+  it('lets several processes open an empty database at once', async () => {
+    const url = await postgres.createDatabase(`race_${Date.now()}`);
+    const opened = await Promise.allSettled([1, 2, 3, 4].map(() => openDatabase({ kind: 'postgres', url })));
+    for (const result of opened) if (result.status === 'fulfilled') await result.value.close();
+    expect(opened.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+});
