@@ -3,7 +3,8 @@
 //   2. the simulated canary turns bad → the rollout starts rolling back (target ≤ one analysis
 //      interval after Prometheus can see it);
 //   3. the memory of one worker process holding N concurrent paused rollouts (default 200).
-// Prints figures only. Knobs: BENCH_ABORT_RUNS (5), BENCH_DETECT_RUNS (3), BENCH_ROLLOUTS (200).
+// Prints figures only. Knobs: BENCH_ABORT_RUNS (5), BENCH_DETECT_RUNS (3), BENCH_ROLLOUTS (200);
+// 0 skips a part.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -50,7 +51,7 @@ const fastErrorRatio = (version: string) =>
 
 // ---------------------------------------------------------------------------------------------
 // 1 and 2: on the local stack (in-process worker), with Prometheus and the simulator.
-{
+if (ABORT_RUNS + DETECT_RUNS > 0) {
   await using stack = await startRolloutStack();
   const rollouts = new RolloutService(stack.client);
 
@@ -83,9 +84,11 @@ const fastErrorRatio = (version: string) =>
     abortDoneMs.push(performance.now() - t0);
     await removeServing(stack.registry, 'bench', name);
   }
-  console.log('abort signal → only stable pods serve (canary 50% of 4, paused; no Ready canary pod left):');
-  console.log(`  ${stats(abortMs)}   target < 2000 ms`);
-  console.log(`  abort signal → rollout ended (Aborted, canary Deployment deleted): ${stats(abortDoneMs)}`);
+  if (ABORT_RUNS > 0) {
+    console.log('abort signal → only stable pods serve (canary 50% of 4, paused; no Ready canary pod left):');
+    console.log(`  ${stats(abortMs)}   target < 2000 ms`);
+    console.log(`  abort signal → rollout ended (Aborted, canary Deployment deleted): ${stats(abortDoneMs)}`);
+  }
 
   const visibleMs: number[] = [];
   const rollbackMs: number[] = [];
@@ -156,19 +159,21 @@ const fastErrorRatio = (version: string) =>
     afterVisibleMs.push(started - visible.at);
     await removeServing(stack.registry, 'bench', name);
   }
-  console.log(
-    `\nsimulator turns bad (50% errors) → rollback starts (background analysis every ${INTERVAL_S}s, error ratio over 3s ≥ ${THRESHOLD}, 1s scrape):`,
-  );
-  console.log(`  bad → rollback starts:                 ${stats(rollbackMs)}`);
-  console.log(`  bad → Prometheus shows the ratio:      ${stats(visibleMs)}`);
-  console.log(
-    `  Prometheus shows it → rollback starts: ${stats(afterVisibleMs)}   target ≤ ${INTERVAL_S * 1000} ms`,
-  );
+  if (DETECT_RUNS > 0) {
+    console.log(
+      `\nsimulator turns bad (50% errors) → rollback starts (background analysis every ${INTERVAL_S}s, error ratio over 3s ≥ ${THRESHOLD}, 1s scrape):`,
+    );
+    console.log(`  bad → rollback starts:                 ${stats(rollbackMs)}`);
+    console.log(`  bad → Prometheus shows the ratio:      ${stats(visibleMs)}`);
+    console.log(
+      `  Prometheus shows it → rollback starts: ${stats(afterVisibleMs)}   target ≤ ${INTERVAL_S * 1000} ms`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3: a worker process of its own (workers/main.ts), holding N paused rollouts.
-{
+if (ROLLOUTS > 0) {
   await using testbed = await startTestbed({ temporal: true, clusters: ['local'] });
   const clusters = ClusterRegistry.fromSources(testbed.clusterSpec);
   await applyObject(clusters, 'local', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'bench' } });

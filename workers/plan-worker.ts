@@ -16,8 +16,18 @@ const workflowsPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'workf
 
 /** Bundles workflows/ once; tests and the dev stack reuse the bundle across workers. */
 export async function bundlePlanWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger, preloadModules: SHARED_MODULES });
 }
+
+/**
+ * Modules loaded once per worker and shared by every workflow instead of evaluated again in
+ * each one (the reusable V8 context isolates module state per workflow by default): zod, via
+ * workflows/shared-modules.ts. Stateless once loaded, it is most of what each cached workflow
+ * would otherwise hold.
+ */
+const SHARED_MODULES = [
+  join(dirname(fileURLToPath(import.meta.url)), '..', 'workflows', 'shared-modules.ts'),
+];
 
 const quietBundlerLogger = {
   log: () => undefined,
@@ -56,7 +66,9 @@ export async function createPlanWorker(
     connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? PLAN_TASK_QUEUE,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath, bundlerOptions: { preloadModules: SHARED_MODULES } }),
     activities: {
       ...createPlanActivities(options.deps),
       ...createRolloutActivities({
