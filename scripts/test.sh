@@ -4,6 +4,7 @@
 #   scripts/test.sh                # everything
 #   scripts/test.sh unit workflow  # just those layers (static checks still run)
 set -euo pipefail
+trap 'echo "test.sh: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 start=$SECONDS
 bash scripts/bootstrap.sh
@@ -24,7 +25,7 @@ for layer in "${layers[@]}"; do
   npx vitest run --project "$layer" --reporter=default --passWithNoTests 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   set -e
-  counts=$(grep -E '^\s+Tests\s' "$out" | tail -n1 | sed -E 's/\x1b\[[0-9;]*m//g; s/^\s+Tests\s+//')
+  counts=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -E '^\s+Tests\s' | tail -n1 | sed -E 's/^\s+Tests\s+//' || true)
   summary+=("$(printf '%-12s %-40s %4ss' "$layer" "${counts:-no tests}" $((SECONDS - t0)))")
   rm -f "$out"
   [[ $rc -eq 0 ]] || { printf '\n%s\n' "${summary[@]}"; echo "FAILED in layer $layer"; exit "$rc"; }
