@@ -7,6 +7,7 @@ import { listAudit } from '../../store/audit.ts';
 import { listOutbox } from '../../store/outbox.ts';
 import { temporalCliPath } from '../../temporal/cli.ts';
 import { recordHistory } from '../support/histories.ts';
+import { apiClient } from '../support/plans.ts';
 import {
   deployServing,
   errorRateTemplate,
@@ -345,5 +346,78 @@ describe('canary rollout', () => {
     ).toBe(true);
     expect((await api.finished(id)).phase).toBe('Promoted');
     await removeServing(stack.registry, NS, 'unsure');
+  });
+
+  it('scales the stable down as the canary grows (dynamic stable scale) and back up on abort; YAML bodies', async () => {
+    await deployServing(stack.registry, { namespace: NS, name: 'dynamic', replicas: 4 });
+    const id = `local/${NS}/dynamic`;
+    const invalid = await fetch(new URL('/v1/rollouts', stack.apiUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: `target: { cluster: local, namespace: ${NS}, name: dynamic }\ntemplate: { containers: [{ name: server, image: v2 }] }\nstrategy: { canary: { steps: [{ setWeight: 101 }] } }\nrequestedBy: sre\nreason: test\n`,
+    });
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({
+      code: 'SENTINEL_ERR_VALIDATION',
+      issues: [
+        { path: 'strategy.canary.steps.0.setWeight', message: 'Too big: expected number to be <=100' },
+      ],
+    });
+    const started = await fetch(new URL('/v1/rollouts', stack.apiUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: [
+        `target: { cluster: local, namespace: ${NS}, name: dynamic }`,
+        'template: { containers: [{ name: server, image: registry.local/inference:v2 }] }',
+        'strategy:',
+        '  canary:',
+        '    dynamicStableScale: true',
+        '    steps: [{ setWeight: 25 }, { setWeight: 75 }, { pause: {} }]',
+        'requestedBy: sre',
+        'reason: dynamic stable scale',
+        '',
+      ].join('\n'),
+    });
+    expect(started.status).toBe(201);
+    const paused = await api.until(id, (v) => v.phase === 'Paused');
+    expect(paused.status?.replicas).toEqual({ total: 4, stable: 1, canary: 3 });
+    await eventually(
+      () => servingPods(stack.registry, NS, 'dynamic'),
+      (pods) => pods.stable === 1 && pods.canary === 3,
+      30_000,
+    );
+    expect((await api.control(id, 'abort', { actor: 'sre' })).body.accepted).toBe(true);
+    expect((await api.finished(id)).phase).toBe('Aborted');
+    expect((await getWorkload(stack.registry, deployment('dynamic'))).spec.replicas).toBe(4);
+    await eventually(
+      () => servingPods(stack.registry, NS, 'dynamic'),
+      (pods) => pods.stable === 4 && pods.canary === 0,
+      30_000,
+    );
+    await removeServing(stack.registry, NS, 'dynamic');
+  });
+
+  it('holds the workload lock: a plan on the same Deployment waits until the rollout ends', async () => {
+    await deployServing(stack.registry, { namespace: NS, name: 'locked', replicas: 2 });
+    const id = `local/${NS}/locked`;
+    await api.start(canarySpec('locked', { steps: [{ setWeight: 50 }, { pause: {} }] }));
+    await api.until(id, (v) => v.phase === 'Paused');
+    const plans = apiClient(stack.apiUrl);
+    await plans.request('POST', '/v1/plans', {
+      id: 'scale-locked',
+      verb: 'scale',
+      target: deployment('locked'),
+      params: { replicas: 3 },
+      requestedBy: 'integration-test',
+      reason: 'competes with the rollout',
+    });
+    const waiting = await plans.until('scale-locked', (v) => v.phase === 'Waiting');
+    expect(waiting.status?.waitingFor).toContain(`local/${NS}/Deployment/locked`);
+    expect((await getWorkload(stack.registry, deployment('locked'))).spec.replicas).toBe(2);
+    await api.control(id, 'promote');
+    expect((await api.finished(id)).phase).toBe('Promoted');
+    expect((await plans.finished('scale-locked')).phase).toBe('Succeeded');
+    expect((await getWorkload(stack.registry, deployment('locked'))).spec.replicas).toBe(3);
+    await removeServing(stack.registry, NS, 'locked');
   });
 });
