@@ -238,6 +238,10 @@ export class KubeClient {
     const options = await this.requestOptions(req);
     const payload =
       req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+    // Node frames a body by Content-Length only when told; a DELETE body without it would
+    // be read as the start of the next request on the kept-alive connection.
+    if (payload !== undefined)
+      options.headers = { ...options.headers, 'content-length': Buffer.byteLength(payload) };
     const timeoutMs = req.timeoutMs ?? this.requestTimeoutMs;
     return new Promise((resolve, reject) => {
       const request = this.transport().request(options, (res) => {

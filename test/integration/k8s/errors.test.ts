@@ -15,6 +15,7 @@ import {
   PatchType,
   applyObject,
   applyWorkload,
+  deleteObject,
   getWorkload,
   scaleWorkload,
   updateWorkload,
@@ -262,5 +263,19 @@ describe('typed errors from a real apiserver', () => {
       ['dead', false],
       ['errs', true],
     ]);
+  });
+});
+
+describe('request framing', () => {
+  it('sends a DELETE with a body and keeps the kept-alive connection usable', async () => {
+    const target = await deployment({}, false);
+    const ref = { apiVersion: 'apps/v1', kind: 'Deployment', namespace: target.namespace, name: target.name };
+    // Several deletes and reads in a row reuse one connection; a badly framed body would turn
+    // the request after it into a 400.
+    expect(await deleteObject(registry, 'errs', ref)).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      expect(await deleteObject(registry, 'errs', ref)).toBe(false);
+      await expect(getWorkload(registry, target)).rejects.toBeInstanceOf(KubeNotFoundError);
+    }
   });
 });
