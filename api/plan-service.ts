@@ -21,6 +21,7 @@ import { SearchAttributes } from '../domain/search-attributes.ts';
 import type { Database } from '../store/database.ts';
 import { contentDigest } from '../store/digest.ts';
 import { getPlan, listPlans, type PlanRow } from '../store/plans.ts';
+import { LIVE_STATUS_TIMEOUT_MS, temporalUnavailable, withTimeout } from './temporal-calls.ts';
 
 /** A plan as the API shows it. */
 export interface PlanView {
@@ -78,7 +79,7 @@ export class PlanService {
         ],
       });
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw unavailable(err);
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw temporalUnavailable(err);
       created = false;
       await this.assertSameContent(workflowId, digest, plan.id);
     }
@@ -111,7 +112,7 @@ export class PlanService {
     } catch (err) {
       if (row) return this.rowView(row);
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`plan ${planId}`);
-      throw unavailable(err);
+      throw temporalUnavailable(err);
     }
   }
 
@@ -146,7 +147,7 @@ export class PlanService {
       if (/workflow execution already completed/i.test(String((err as Error).message))) {
         throw new SentinelError('SENTINEL_ERR_CONTROL_REJECTED', `plan ${planId} has already finished`);
       }
-      throw unavailable(err);
+      throw temporalUnavailable(err);
     }
   }
 
@@ -174,22 +175,4 @@ export class PlanService {
       },
     );
   }
-}
-
-/** How long GET waits for a running plan's live status before showing its stored row. */
-const LIVE_STATUS_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function unavailable(err: unknown): SentinelError {
-  if (err instanceof SentinelError) return err;
-  return new SentinelError('SENTINEL_ERR_UNAVAILABLE', `Temporal request failed: ${(err as Error).message}`, {
-    cause: err,
-  });
 }

@@ -28,6 +28,7 @@ import {
 } from '../domain/rollout-messages.ts';
 import { PLAN_TASK_QUEUE } from '../domain/plan-messages.ts';
 import { SearchAttributes } from '../domain/search-attributes.ts';
+import { LIVE_STATUS_TIMEOUT_MS, temporalUnavailable, withTimeout } from './temporal-calls.ts';
 
 /** A rollout as the API shows it. */
 export interface RolloutView {
@@ -67,9 +68,6 @@ export interface RolloutListFilter {
   running?: boolean;
   limit?: number;
 }
-
-/** How long GET waits for a worker to answer the `status` query. */
-const LIVE_STATUS_TIMEOUT_MS = 2_000;
 
 /** What the HTTP API does with rollouts, over Temporal. */
 export class RolloutService {
@@ -112,7 +110,7 @@ export class RolloutService {
           `a rollout of ${idOf(spec.target)} is already running (workflow ${workflowId}); abort it or wait for it to end`,
           { workflowId },
         );
-      throw unavailable(err);
+      throw temporalUnavailable(err);
     }
   }
 
@@ -125,7 +123,7 @@ export class RolloutService {
       description = await handle.describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`rollout ${idOf(target)}`);
-      throw unavailable(err);
+      throw temporalUnavailable(err);
     }
     const base = {
       rolloutId: idOf(target),
@@ -179,7 +177,7 @@ export class RolloutService {
         if (items.length >= (filter.limit ?? 50)) break;
       }
     } catch (err) {
-      throw unavailable(err);
+      throw temporalUnavailable(err);
     }
     return items;
   }
@@ -211,26 +209,11 @@ export class RolloutService {
           `cannot ${action}: rollout ${idOf(target)} already ended as ${view.phase}`,
         );
       }
-      throw unavailable(err);
+      throw temporalUnavailable(err);
     }
   }
 }
 
 function idOf(target: RolloutTarget): string {
   return `${target.cluster}/${target.namespace}/${target.name}`;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function unavailable(err: unknown): SentinelError {
-  if (err instanceof SentinelError) return err;
-  return new SentinelError('SENTINEL_ERR_UNAVAILABLE', `Temporal request failed: ${(err as Error).message}`, {
-    cause: err,
-  });
 }

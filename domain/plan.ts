@@ -31,6 +31,12 @@ export function workloadKey(t: WorkloadTarget): string {
 
 const ResourceQuantity = z.union([z.string().min(1), z.number().nonnegative()]);
 
+/** Container requests and limits as Kubernetes writes them (`cpu: 500m`, `nvidia.com/gpu: 1`). */
+export const ContainerResourcesSchema = z.strictObject({
+  requests: z.record(z.string(), ResourceQuantity).optional(),
+  limits: z.record(z.string(), ResourceQuantity).optional(),
+});
+
 export const ScaleParamsSchema = z.strictObject({
   replicas: z.number().int().min(0).max(10_000),
 });
@@ -40,12 +46,7 @@ export const UpdateParamsSchema = z
     container: z.string().min(1),
     image: z.string().min(1).optional(),
     env: z.record(z.string().min(1), z.string()).optional(),
-    resources: z
-      .strictObject({
-        requests: z.record(z.string(), ResourceQuantity).optional(),
-        limits: z.record(z.string(), ResourceQuantity).optional(),
-      })
-      .optional(),
+    resources: ContainerResourcesSchema.optional(),
   })
   .refine((p) => p.image !== undefined || p.env !== undefined || p.resources !== undefined, {
     message: 'update needs at least one of image, env or resources',

@@ -11,6 +11,7 @@ import {
   type Metric,
 } from '../analysis/index.ts';
 import { parseDuration } from '../policy/duration.ts';
+import { ContainerResourcesSchema } from './plan.ts';
 
 /**
  * Progressive delivery: the rollout spec (what an operator writes, in YAML or JSON) and the
@@ -64,20 +65,13 @@ export function secondDeploymentName(target: RolloutTarget, role: RolloutRole): 
   return `${target.name}-${role}`;
 }
 
-const ResourceQuantity = z.union([z.string().min(1), z.number().nonnegative()]);
-
 /** What changes in one container; fields left out keep the stable's values. */
 export const ContainerChangeSchema = z
   .strictObject({
     name: z.string().min(1),
     image: z.string().min(1).optional(),
     env: z.record(z.string().min(1), z.string()).optional(),
-    resources: z
-      .strictObject({
-        requests: z.record(z.string(), ResourceQuantity).optional(),
-        limits: z.record(z.string(), ResourceQuantity).optional(),
-      })
-      .optional(),
+    resources: ContainerResourcesSchema.optional(),
   })
   .refine((c) => c.image !== undefined || c.env !== undefined || c.resources !== undefined, {
     message: 'a container change needs at least one of image, env or resources',
