@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Each layer runs alone with `vitest run --project <layer>`; integration and e2e start the
-// real services through testbed/, so they run one file at a time to fit a 2-core machine.
+// Each layer runs alone with `vitest run --project <layer>`. Integration and e2e files start
+// their own real services on free ports (testbed/), so files can run side by side; two at a
+// time suits a 2-core machine (SENTINEL_INTEGRATION_WORKERS / SENTINEL_E2E_WORKERS to change).
 export default defineConfig({
   test: {
     projects: [
@@ -31,7 +32,9 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           testTimeout: 180_000,
           hookTimeout: 240_000,
-          fileParallelism: false,
+          // Most of an integration file's time is waiting (outages, pod start delays, analysis
+          // intervals), so two files at a time roughly halve the layer on a 2-core machine.
+          maxWorkers: Number(process.env.SENTINEL_INTEGRATION_WORKERS ?? 2),
         },
       },
       {
@@ -40,7 +43,7 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          fileParallelism: false,
+          maxWorkers: Number(process.env.SENTINEL_E2E_WORKERS ?? 2),
         },
       },
     ],
