@@ -43,7 +43,7 @@ Sentinel is running.
 ${stack.clusters.map((c) => `  cluster ${c.name.padEnd(8)} kubeconfig: ${c.kubeconfigPath}`).join('\n')}
   database         ${config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.SENTINEL_DATA_DIR}`}
   auth             ${config.SENTINEL_API_TOKENS ? 'bearer tokens (SENTINEL_API_TOKENS)' : 'open: no SENTINEL_API_TOKENS set, every caller is admin'}
-Try: sentinel plan submit examples/plans/scale-inference.yaml --wait
+Try: node bin/sentinel.mjs plan submit examples/plans/scale-inference.yaml --wait   (or run npm link once for a sentinel command)
 Press Ctrl-C to stop.
 `);
         if (opts.demo) {
