@@ -1,5 +1,6 @@
 import { rolloutWorkloadKey, type RolloutStatus } from '../domain/rollout.ts';
 import { CloudEventSchema, EVENT_SOURCE, eventId, type CloudEvent } from './cloudevent.ts';
+import type { AuditEventSource } from './plan-events.ts';
 
 // Rollout lifecycle events, CloudEvents like the plan events and written to the same outbox.
 // Ids derive from the state change they describe, so a retried activity writes one copy.
@@ -58,18 +59,7 @@ export function rolloutPhaseEvent(status: RolloutStatus, from: string, terminal:
 }
 
 /** The event of a rollout audit record (`rollout.setWeight` → `dev.sentinel.rollout.setWeight`). */
-export function rolloutAuditEvent(record: {
-  recordKey: string;
-  seq: number;
-  hash: string;
-  planId: string;
-  stepIndex: number;
-  kind: string;
-  workload: string;
-  actor: string;
-  at: string;
-  body: Record<string, unknown>;
-}): CloudEvent {
+export function rolloutAuditEvent(record: AuditEventSource): CloudEvent {
   return rolloutEvent({
     name: `audit/${record.recordKey}`,
     type: `dev.sentinel.${record.kind}`,
