@@ -105,10 +105,8 @@ export function createPlanActivities(deps: PlanActivityDeps) {
 
     async evaluateStep(input: { plan: ActionPlan; stepIndex: number }): Promise<StepDecision> {
       const step = input.plan.steps[input.stepIndex]!;
-      const [policies, { action, context }] = await Promise.all([
-        loadPolicies(),
-        describeStepForPolicy(deps, input.plan, step, new Date()),
-      ]);
+      const policies = await loadPolicies();
+      const { action, context } = await describeStepForPolicy(deps, input.plan, step, new Date(), policies);
       const decision = evaluate(action, context, policies);
       deps.metrics?.policyDecisions.inc({ result: decision.result });
       return {

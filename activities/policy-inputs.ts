@@ -7,12 +7,14 @@ import {
   type ClusterRegistry,
   type WorkloadObject,
 } from '../k8s/index.ts';
-import type {
-  ActionHistoryEntry,
-  PolicyAction,
-  PolicyContext,
-  PriceTable,
-  ReplicaResources,
+import {
+  parseDuration,
+  type ActionHistoryEntry,
+  type PolicyAction,
+  type PolicyContext,
+  type PolicyDocument,
+  type PriceTable,
+  type ReplicaResources,
 } from '../policy/index.ts';
 import type { Database } from '../store/database.ts';
 import { listRecentActions } from '../store/audit.ts';
@@ -25,13 +27,23 @@ export interface PolicyInputSources {
   prices?: PriceTable;
 }
 
-/** How far back rate-limit rules can look. */
-const HISTORY_WINDOW_MS = 24 * 60 * 60_000;
+/**
+ * How far back the history reaches: the longest window of the rate-limit policies in force,
+ * and nothing when there are none. The history is stored with every decision (so it can be
+ * re-verified), which is why it holds no more than the rules can look at.
+ */
+function historyWindowMs(policies: readonly PolicyDocument[]): number {
+  let longest = 0;
+  for (const policy of policies) {
+    if (policy.rule.type === 'rateLimit') longest = Math.max(longest, parseDuration(policy.rule.window) ?? 0);
+  }
+  return longest;
+}
 
 /**
  * The action and context one plan step is judged on, read from the live cluster and the
  * audit trail: workload and namespace labels, replicas, per-replica requests, what the
- * namespace uses now, and the actions applied in the last 24 hours. Both the plan workflow's
+ * namespace uses now, and the actions applied within the longest rate-limit window. Both the plan workflow's
  * policy gate and the dry-run API use this, so they judge the same facts.
  */
 export async function describeStepForPolicy(
@@ -39,13 +51,14 @@ export async function describeStepForPolicy(
   plan: ActionPlan,
   step: PlanStep,
   now: Date,
+  policies: readonly PolicyDocument[],
 ): Promise<{ action: PolicyAction; context: PolicyContext }> {
   const { cluster, namespace } = step.target;
   const [live, namespaceLabels, namespaceUsage, history] = await Promise.all([
     getWorkload(sources.clusters, step.target),
     getNamespaceLabels(sources.clusters, cluster, namespace),
     getNamespaceUsage(sources.clusters, cluster, namespace),
-    recentActions(sources.db, now),
+    recentActions(sources.db, now, historyWindowMs(policies)),
   ]);
   const currentReplicas =
     step.target.kind === 'Job' ? (live.spec.parallelism ?? 1) : (live.spec.replicas ?? 1);
@@ -81,10 +94,11 @@ export async function describeStepForPolicy(
   return { action, context };
 }
 
-async function recentActions(db: Database, now: Date): Promise<ActionHistoryEntry[]> {
-  const rows = await listRecentActions(db, new Date(now.getTime() - HISTORY_WINDOW_MS).toISOString());
+async function recentActions(db: Database, now: Date, windowMs: number): Promise<ActionHistoryEntry[]> {
+  if (windowMs === 0) return [];
+  const rows = await listRecentActions(db, new Date(now.getTime() - windowMs).toISOString());
   return rows.flatMap((row): ActionHistoryEntry[] => {
-    const step = (row.body as { step?: PlanStep }).step;
+    const step = row.step as PlanStep | null;
     return step ? [{ at: row.at, verb: step.verb, target: step.target, planId: row.planId }] : [];
   });
 }

@@ -178,16 +178,14 @@ export class PolicyService {
       );
     }
     const now = new Date();
-    const [documents, inputs] = await Promise.all([
-      listCurrentPolicies(this.db),
-      Promise.all(
-        plan.steps.map((step, index) =>
-          describeStepForPolicy({ db: this.db, clusters }, plan, step, now).catch((err: unknown) => {
-            throw liveStateError(err, index);
-          }),
-        ),
+    const documents = await listCurrentPolicies(this.db);
+    const inputs = await Promise.all(
+      plan.steps.map((step, index) =>
+        describeStepForPolicy({ db: this.db, clusters }, plan, step, now, documents).catch((err: unknown) => {
+          throw liveStateError(err, index);
+        }),
       ),
-    ]);
+    );
     const policies = compilePolicies(documents);
     const steps = plan.steps.map((step, index): StepEvaluation => {
       const { action, context } = inputs[index]!;

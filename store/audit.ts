@@ -71,10 +71,28 @@ export async function appendAudit(db: Database, entry: AuditEntry): Promise<Audi
   });
 }
 
-/** Applied steps since `sinceIso`, newest first (at most `limit`): the history rate limits count. */
-export async function listRecentActions(db: Database, sinceIso: string, limit = 1000): Promise<AuditRow[]> {
+/** One applied step as rate limits count it. */
+export interface RecentAction {
+  at: string;
+  planId: string;
+  step: unknown;
+}
+
+/**
+ * Applied steps since `sinceIso`, newest first (at most `limit`): the history rate limits
+ * count. Only the step is read, not the whole record body.
+ */
+export async function listRecentActions(
+  db: Database,
+  sinceIso: string,
+  limit = 1000,
+): Promise<RecentAction[]> {
   return db
-    .select()
+    .select({
+      at: auditRecords.at,
+      planId: auditRecords.planId,
+      step: sql<unknown>`${auditRecords.body}->'step'`,
+    })
     .from(auditRecords)
     .where(and(eq(auditRecords.kind, 'step.applied'), gte(auditRecords.at, sinceIso)))
     .orderBy(sql`${auditRecords.seq} DESC`)

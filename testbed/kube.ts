@@ -256,6 +256,9 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
         '--concurrent-replicaset-syncs=10',
         '--concurrent-statefulset-syncs=10',
         '--concurrent-job-syncs=10',
+        // The default client rate limit (20 QPS) throttles pod churn under benchmark load.
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
       ]);
       spawn('kube-scheduler', bin.scheduler, [
         `--kubeconfig=${kubeconfigPath}`,
@@ -263,6 +266,8 @@ export async function startKubeCluster(options: KubeClusterOptions): Promise<Kub
         '--bind-address=127.0.0.1',
         `--secure-port=${schedulerPort}`,
         `--cert-dir=${join(dataDir, 'scheduler-pki')}`,
+        '--kube-api-qps=200',
+        '--kube-api-burst=400',
       ]);
     };
     startControllers();

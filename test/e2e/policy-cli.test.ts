@@ -164,7 +164,7 @@ describe('sentinel policy test', () => {
         l.startsWith('  deny   promote-only-when-healthy@1 (slo, enforce): cannot be checked'),
       ),
     ).toBe(true);
-    // The rate limit is judged on the audit's last 24 h, which holds no scale of this workload.
+    // The rate limit is judged on the audit's recent actions, which hold no scale of this workload.
     expect(lines.some((l) => l.startsWith('  warn   scale-rate-limit@2'))).toBe(false);
     expect(run.stdout).toMatch(/matched: .*scale-rate-limit@2/);
 
