@@ -99,3 +99,19 @@ export function formatDiff(changes: readonly FieldChange[]): string {
 export function describeChange(before: unknown, after: unknown): string {
   return formatDiff(diffObjects(before, after));
 }
+
+/**
+ * What a verb reports about the object the apiserver stored for its write (really or as a dry
+ * run): its resourceVersion, the object, and the readable diff from the live one.
+ */
+export function storedOutcome<T extends { metadata?: { resourceVersion?: string } }>(
+  live: unknown,
+  stored: T,
+): { resourceVersion: string; diff?: string; object: T } {
+  const diff = describeChange(live, stored);
+  return {
+    resourceVersion: stored.metadata?.resourceVersion ?? '',
+    ...(diff.length > 0 && { diff }),
+    object: stored,
+  };
+}

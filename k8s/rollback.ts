@@ -1,6 +1,6 @@
 import type { ClusterRegistry } from './clusters.ts';
 import { PatchType, type KubeClient } from './client.ts';
-import { describeChange } from './diff.ts';
+import { storedOutcome } from './diff.ts';
 import { KubeConflictError, KubeInvalidError, KubeNotFoundError } from './errors.ts';
 import { resourcePath } from './resources.ts';
 import {
@@ -279,7 +279,6 @@ export async function rollbackWorkload(
       subject: subjectOf(target),
       signal: o.signal,
     });
-    const diff = describeChange(live, stored);
     return {
       verb: DriverVerb.rollback,
       target,
@@ -288,9 +287,7 @@ export async function rollbackWorkload(
       previous,
       applied,
       inverse: { verb: 'rollback', params: { toRevision: current.number } },
-      resourceVersion: stored.metadata.resourceVersion ?? '',
-      ...(diff.length > 0 && { diff }),
-      object: stored,
+      ...storedOutcome(live, stored),
     };
   });
   if (o.wait) await waitForRollout(registry, target, o.wait);

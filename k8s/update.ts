@@ -1,6 +1,6 @@
 import type { ClusterRegistry } from './clusters.ts';
 import { PatchType } from './client.ts';
-import { describeChange } from './diff.ts';
+import { storedOutcome } from './diff.ts';
 import { KubeInvalidError } from './errors.ts';
 import { sameQuantity } from './quantity.ts';
 import {
@@ -175,14 +175,11 @@ export async function updateWorkload(
       subject: subjectOf(target),
       signal: o.signal,
     });
-    const diff = describeChange(live, stored);
     return {
       ...base,
       changed: true,
       applied,
-      resourceVersion: stored.metadata.resourceVersion ?? '',
-      ...(diff.length > 0 && { diff }),
-      object: stored,
+      ...storedOutcome(live, stored),
     };
   });
   if (o.wait) await waitForRollout(registry, target, o.wait);

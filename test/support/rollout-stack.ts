@@ -10,18 +10,11 @@ import {
   type RolloutPhase,
   type RolloutSpecInput,
 } from '../../domain/rollout.ts';
-import {
-  applyObject,
-  applyWorkload,
-  ClusterRegistry,
-  isPodReady,
-  waitForRollout,
-  type KubeObject,
-} from '../../k8s/index.ts';
+import { applyObject, applyWorkload, ClusterRegistry, isPodReady, waitForRollout } from '../../k8s/index.ts';
 import { resourcePath } from '../../k8s/resources.ts';
 import { deleteDeployment } from '../../activities/rollout-kubernetes.ts';
 import { startLocalStack, type LocalStack } from '../../stack/local-stack.ts';
-import { SIMULATED_READY_DELAY_ANNOTATION } from '../../testbed/kube-stages.ts';
+import { inferenceDeployment } from '../../testbed/workloads.ts';
 import type { WorkloadProfileInput } from '../../testbed/workload-simulator.ts';
 import { eventually } from './stack.ts';
 
@@ -125,36 +118,13 @@ export async function deployServing(
     kind: 'Namespace',
     metadata: { name: namespace },
   });
-  const gpu = options.gpus ?? 0;
-  const manifest: KubeObject = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace, labels: { app: name, team: 'ml-platform' } },
-    spec: {
-      replicas: options.replicas,
-      selector: { matchLabels: { app: name } },
-      template: {
-        metadata: {
-          labels: { app: name },
-          ...(options.readyDelay && {
-            annotations: { [SIMULATED_READY_DELAY_ANNOTATION]: options.readyDelay },
-          }),
-        },
-        spec: {
-          containers: [
-            {
-              name: 'server',
-              image: 'registry.local/inference:v1',
-              resources: {
-                requests: { cpu: '100m', memory: '128Mi', ...(gpu > 0 && { 'nvidia.com/gpu': String(gpu) }) },
-                ...(gpu > 0 && { limits: { 'nvidia.com/gpu': String(gpu) } }),
-              },
-            },
-          ],
-        },
-      },
-    },
-  };
+  const manifest = inferenceDeployment(name, options.replicas, {
+    namespace,
+    gpus: options.gpus ?? 0,
+    cpu: '100m',
+    memory: '128Mi',
+    ...(options.readyDelay && { readyDelay: options.readyDelay }),
+  });
   await applyWorkload(clusters, 'local', manifest);
   await applyObject(clusters, 'local', {
     apiVersion: 'v1',
