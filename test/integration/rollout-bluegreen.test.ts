@@ -136,7 +136,8 @@ describe('blue/green rollout', () => {
     const id = `local/${NS}/cart`;
     try {
       await api.start(blueGreenSpec('cart', { postPromotionAnalysis: greenAnalysis }));
-      await api.until(id, (v) => v.status?.activeSide === 'green');
+      // Green serves for well under a second before the analysis fails, too briefly to catch by
+      // polling; the audit below shows the switch to green and the switch back.
       const view = await api.finished(id);
       expect(view.phase).toBe('RolledBack');
       expect(view.status?.message).toMatch(/post-promotion analysis failed/);
