@@ -1,4 +1,10 @@
-import { ConditionEvaluationError, parseCondition, evaluateCondition } from './condition.ts';
+import {
+  ConditionEvaluationError,
+  parseCondition,
+  evaluateCondition,
+  UNDETERMINED,
+  type ConditionResult,
+} from './condition.ts';
 import { MeasurementPhase } from './schema.ts';
 import type { Metric } from './schema.ts';
 
@@ -11,17 +17,28 @@ export interface MeasurementAssessment {
   errorCode?: string;
 }
 
+/** What in `values` left a condition undetermined, in words. */
+function describeUnjudgeable(values: readonly number[]): string {
+  if (values.length === 0) return 'the query returned no data';
+  const odd = [...new Set(values.filter((v) => !Number.isFinite(v)).map(String))];
+  if (odd.length === 0) return 'a computed value is NaN or infinite';
+  return `the query returned ${odd.join(', ')} (0/0 or x/0: e.g. no traffic)`;
+}
+
 /**
  * Judges one measurement's values (`result`) by the metric's conditions:
  *
+ * - no condition at all → `Inconclusive` (values are collected for a human to judge);
+ * - a condition cannot be evaluated over the values (e.g. `result[2]` of a two-value result)
+ *   → `Error`, which counts towards `consecutiveErrorLimit`;
  * - the failure condition holds → `Failed` (it wins when both hold);
+ * - a condition is undetermined (it compared a NaN, ±Inf or a value an empty result does
+ *   not have, without testing for it with `isNaN`, `isInf` or `len`) → `Inconclusive`: no
+ *   data is never a success, and the rollout pauses for a human;
  * - else the success condition holds → `Successful`;
  * - only a success condition, and it does not hold → `Failed`;
  * - only a failure condition, and it does not hold → `Successful`;
- * - both conditions, neither holds → `Inconclusive`;
- * - no condition at all → `Inconclusive` (values are collected for a human to judge);
- * - a condition cannot be evaluated over the values (e.g. `result[0]` of an empty result) →
- *   `Error`, which counts towards `consecutiveErrorLimit`.
+ * - both conditions, neither holds → `Inconclusive`.
  */
 export function assessMeasurement(
   metric: Pick<Metric, 'successCondition' | 'failureCondition'>,
@@ -33,8 +50,8 @@ export function assessMeasurement(
       phase: MeasurementPhase.inconclusive,
       message: 'the metric has no success or failure condition; a human judges its values',
     };
-  let failed: boolean | undefined;
-  let succeeded: boolean | undefined;
+  let failed: ConditionResult | undefined;
+  let succeeded: ConditionResult | undefined;
   try {
     if (failureCondition !== undefined) failed = evaluateCondition(parseCondition(failureCondition), values);
     if (successCondition !== undefined)
@@ -47,6 +64,15 @@ export function assessMeasurement(
   }
   if (failed === true)
     return { phase: MeasurementPhase.failed, message: `failureCondition holds: ${failureCondition}` };
+  const undetermined = [
+    ...(failed === UNDETERMINED ? [`failureCondition (${failureCondition})`] : []),
+    ...(succeeded === UNDETERMINED ? [`successCondition (${successCondition})`] : []),
+  ];
+  if (undetermined.length > 0)
+    return {
+      phase: MeasurementPhase.inconclusive,
+      message: `${describeUnjudgeable(values)}; ${undetermined.join(' and ')} cannot judge it (test for it with isNaN(…), isInf(…) or len(result) to decide)`,
+    };
   if (succeeded === true)
     return { phase: MeasurementPhase.successful, message: `successCondition holds: ${successCondition}` };
   if (succeeded === false && failed === undefined)

@@ -3,6 +3,15 @@
 // evaluator; nothing is ever handed to eval or new Function, so a template cannot run code.
 // Types are checked when a condition is parsed, which is when a template is validated, so a
 // typo fails the template rather than the tenth measurement of a rollout.
+//
+// Evaluation is three-valued. Prometheus answers NaN for 0/0 (an error ratio with no traffic),
+// ±Inf for x/0, and an empty vector when no series matches: none of them is a measurement of
+// the canary. A comparison with such a value is therefore neither true nor false but
+// `undetermined`, and undetermined flows through `!`, `&&` and `||` as in Kleene's logic
+// (`undetermined || true` is true, `undetermined && false` is false, anything else with it
+// stays undetermined). Only an explicit test decides such a value: `isNaN`, `isInf` and
+// `len(result)`. So `result[0] >= 0.05` over NaN is undetermined, while
+// `isNaN(result[0]) || result[0] < 0.05` over NaN is true.
 
 import { AnalysisError, AnalysisErrorCode } from './errors.ts';
 
@@ -13,8 +22,17 @@ export type ConditionFunction = (typeof CONDITION_FUNCTIONS)[number];
 /** The longest condition accepted; a condition is a one-liner, not a program. */
 export const MAX_CONDITION_LENGTH = 1000;
 
+/**
+ * The value of a condition that compared a NaN, an infinity or a missing value (an index or
+ * `min`/`max`/`sum` of an empty result) without testing for it first.
+ */
+export const UNDETERMINED = 'undetermined';
+
+/** What a condition comes to over a result: it holds, it does not, or it cannot say. */
+export type ConditionResult = boolean | typeof UNDETERMINED;
+
 type ValueType = 'number' | 'boolean' | 'list';
-type Value = number | boolean | readonly number[];
+type Value = number | ConditionResult | readonly number[];
 
 const FUNCTION_SIGNATURES: Readonly<Record<ConditionFunction, { arg: ValueType; returns: ValueType }>> = {
   len: { arg: 'list', returns: 'number' },
@@ -478,12 +496,13 @@ function callFunction(node: Extract<ConditionNode, { kind: 'call' }>, arg: Value
     case 'abs':
       return Math.abs(arg as number);
     case 'sum':
-      return (arg as readonly number[]).reduce((a, b) => a + b, 0);
     case 'min':
     case 'max': {
       const list = arg as readonly number[];
-      if (list.length === 0)
-        throw new ConditionEvaluationError(node.at, `${node.fn} of an empty result is undefined`);
+      // No data is not zero: the aggregate of an empty result is missing (NaN), which
+      // comparisons treat as undetermined and isNaN() detects.
+      if (list.length === 0) return NaN;
+      if (node.fn === 'sum') return list.reduce((a, b) => a + b, 0);
       return node.fn === 'min' ? Math.min(...list) : Math.max(...list);
     }
   }
@@ -502,8 +521,14 @@ function arithmetic(op: ArithmeticOperator, left: number, right: number): number
   }
 }
 
-// IEEE semantics: every comparison with NaN is false except !=; isNaN() tests for it.
-function compare(op: ComparisonOperator, left: Value, right: Value): boolean {
+const isUnjudgeable = (value: Value): boolean =>
+  value === UNDETERMINED || (typeof value === 'number' && !Number.isFinite(value));
+
+// A NaN, an infinity or an undetermined operand makes the comparison undetermined (IEEE
+// would call NaN < 0.05 false and NaN != 0 true, which is how "no traffic" passed a
+// failure-only condition); isNaN(), isInf() and len() test for them explicitly.
+function compare(op: ComparisonOperator, left: Value, right: Value): ConditionResult {
+  if (isUnjudgeable(left) || isUnjudgeable(right)) return UNDETERMINED;
   switch (op) {
     case '==':
       return left === right;
@@ -532,6 +557,9 @@ function evaluateNode(node: ConditionNode, result: readonly number[]): Value {
       const index = evaluateNode(node.index, result) as number;
       if (!Number.isInteger(index) || index < 0)
         throw new ConditionEvaluationError(node.at, `index ${index} is not a whole number ≥ 0`);
+      // An empty result has no value to read: missing (NaN), not an error; a result that has
+      // values but not this one is a query of another shape than the condition expects.
+      if (list.length === 0) return NaN;
       if (index >= list.length)
         throw new ConditionEvaluationError(
           node.at,
@@ -541,15 +569,21 @@ function evaluateNode(node: ConditionNode, result: readonly number[]): Value {
     }
     case 'call':
       return callFunction(node, evaluateNode(node.arg, result));
-    case 'not':
-      return !(evaluateNode(node.operand, result) as boolean);
+    case 'not': {
+      const operand = evaluateNode(node.operand, result) as ConditionResult;
+      return operand === UNDETERMINED ? UNDETERMINED : !operand;
+    }
     case 'negate':
       return -(evaluateNode(node.operand, result) as number);
     case 'logical': {
-      // Short-circuit, so `len(result) > 0 && result[0] < 1` never indexes an empty result.
-      const left = evaluateNode(node.left, result) as boolean;
-      if (node.op === '&&' ? !left : left) return left;
-      return evaluateNode(node.right, result);
+      // Short-circuit, so `len(result) > 0 && result[2] < 1` never indexes a short result.
+      // Kleene's logic for undetermined: the other side may still decide.
+      const decisive = node.op === '||';
+      const left = evaluateNode(node.left, result) as ConditionResult;
+      if (left === decisive) return left;
+      const right = evaluateNode(node.right, result) as ConditionResult;
+      if (right === decisive) return right;
+      return left === UNDETERMINED || right === UNDETERMINED ? UNDETERMINED : !decisive;
     }
     case 'arithmetic':
       return arithmetic(
@@ -564,10 +598,15 @@ function evaluateNode(node: ConditionNode, result: readonly number[]): Value {
 
 /**
  * Evaluates a condition over a query result (the values of an instant vector, in series
- * order, or one value for a scalar). Throws {@link ConditionEvaluationError} when the result
- * does not fit the condition, e.g. `result[0]` of an empty result.
+ * order, or one value for a scalar): `true`, `false`, or {@link UNDETERMINED} when it compared
+ * a NaN, an infinity or a value an empty result does not have without testing for it
+ * (`isNaN`, `isInf`, `len`). Throws {@link ConditionEvaluationError} when the result does not
+ * fit the condition, e.g. `result[2]` of a two-value result.
+ *
+ * @example evaluateCondition('result[0] >= 0.05', [NaN]) // 'undetermined'
+ * @example evaluateCondition('isNaN(result[0]) || result[0] < 0.05', [NaN]) // true
  */
-export function evaluateCondition(condition: Condition | string, result: readonly number[]): boolean {
+export function evaluateCondition(condition: Condition | string, result: readonly number[]): ConditionResult {
   const parsed = typeof condition === 'string' ? parseCondition(condition) : condition;
-  return evaluateNode(parsed.root, result) as boolean;
+  return evaluateNode(parsed.root, result) as ConditionResult;
 }

@@ -17,8 +17,9 @@ export {
   evaluateCondition,
   MAX_CONDITION_LENGTH,
   parseCondition,
+  UNDETERMINED,
 } from './condition.ts';
-export type { Condition, ConditionFunction } from './condition.ts';
+export type { Condition, ConditionFunction, ConditionResult } from './condition.ts';
 export { AnalysisError, AnalysisErrorCode, AnalysisInputError, AnalysisValidationError } from './errors.ts';
 export type { AnalysisIssue } from './errors.ts';
 export {
@@ -38,6 +39,7 @@ export {
   AnalysisDecisionReason,
   analysisRunState,
   effectiveCount,
+  ERROR_RETRY_DELAY_MS,
   metricRunState,
 } from './run-state.ts';
 export type {

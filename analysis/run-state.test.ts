@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assessMeasurement } from './assess.ts';
-import { analysisRunState, effectiveCount, metricRunState } from './run-state.ts';
+import { analysisRunState, effectiveCount, ERROR_RETRY_DELAY_MS, metricRunState } from './run-state.ts';
 import type { MetricRunPolicy } from './run-state.ts';
 import { MeasurementPhase, MetricSchema } from './schema.ts';
 import type { Metric } from './schema.ts';
@@ -29,17 +29,63 @@ describe('assessMeasurement', () => {
     [{ failureCondition: 'result[0] < 0.5' }, [0.7], S],
     [{ failureCondition: 'result[0] < 0.5' }, [0.1], F],
     [{}, [0.7], I],
-    [both, [], E],
-    [both, [NaN], I],
+    [both, [1, 2], S],
     [{ successCondition: 'true', failureCondition: 'true' }, [], F],
   ] as const)('%j over %j → %s', (conditions, values, phase) => {
     expect(assessMeasurement(conditions, values).phase).toBe(phase);
   });
 
+  // Issue 14 item 1: a canary with no traffic answers NaN (0/0), ±Inf (x/0) or nothing. That is
+  // never a success, whatever shape the conditions have: Inconclusive, so the rollout pauses
+  // for a human, unless a condition tests for it explicitly.
+  const guard = { failureCondition: 'result[0] >= 0.05' }; // error-rate-guard of the example
+  const successOnly = { successCondition: 'result[0] < 0.05' };
+  const bothShapes = { successCondition: 'result[0] < 0.01', failureCondition: 'result[0] >= 0.05' };
+  const sumGuard = { failureCondition: 'sum(result) > 0.05' };
+  it.each([
+    ['failure only', guard],
+    ['success only', successOnly],
+    ['both', bothShapes],
+    ['failure only, over sum()', sumGuard],
+  ] as const)('%s: NaN, ±Inf and an empty result are Inconclusive', (_, conditions) => {
+    for (const values of [[NaN], [Infinity], [-Infinity], []])
+      expect(assessMeasurement(conditions, values).phase, JSON.stringify(values)).toBe(I);
+  });
+
+  it('says what the result held and how a condition can decide it', () => {
+    expect(assessMeasurement(guard, [NaN])).toEqual({
+      phase: I,
+      message:
+        'the query returned NaN (0/0 or x/0: e.g. no traffic); failureCondition (result[0] >= 0.05) cannot judge it (test for it with isNaN(…), isInf(…) or len(result) to decide)',
+    });
+    expect(assessMeasurement(successOnly, []).message).toMatch(
+      /^the query returned no data; successCondition \(result\[0\] < 0.05\) cannot judge it/,
+    );
+  });
+
+  it.each([
+    [{ successCondition: 'isNaN(result[0]) || result[0] < 0.05' }, [NaN], S],
+    [{ failureCondition: '!isNaN(result[0]) && result[0] >= 0.05' }, [NaN], S],
+    [{ failureCondition: 'isNaN(result[0]) || result[0] >= 0.05' }, [NaN], F],
+    [{ successCondition: '!isNaN(result[0]) && result[0] < 0.05' }, [NaN], F],
+    [{ successCondition: 'len(result) == 0 || result[0] < 0.05' }, [], S],
+    [{ failureCondition: 'isInf(result[0])' }, [Infinity], F],
+    // A definite failure wins over an undetermined success condition.
+    [{ successCondition: 'result[1] < 0.05', failureCondition: 'result[0] >= 0.05' }, [0.5, NaN], F],
+    // An undetermined failure condition is no success, even when the success condition holds.
+    [{ successCondition: 'result[0] < 0.05', failureCondition: 'result[1] >= 0.05' }, [0.01, NaN], I],
+  ] as const)('a condition that tests for it decides: %j over %j → %s', (conditions, values, phase) => {
+    expect(assessMeasurement(conditions, values).phase).toBe(phase);
+  });
+
   it('says which condition could not be evaluated and why', () => {
-    expect(assessMeasurement(both, [])).toEqual({
+    expect(assessMeasurement(both, [0.7])).toEqual({
+      phase: I,
+      message: 'neither successCondition (result[0] >= 0.95) nor failureCondition (result[0] < 0.5) holds',
+    });
+    expect(assessMeasurement({ failureCondition: 'result[1] > 0' }, [1])).toEqual({
       phase: E,
-      message: 'failureCondition: column 1: result[0] is out of range: the query returned 0 values',
+      message: 'failureCondition: column 1: result[1] is out of range: the query returned 1 value',
       errorCode: 'SENTINEL_ERR_ANALYSIS_INPUT',
     });
     expect(assessMeasurement({ successCondition: 'result[1] > 0' }, [1]).message).toMatch(
@@ -69,6 +115,44 @@ describe('metricRunState', () => {
     const m = metric({ initialDelay: '1m', interval: '30s' });
     expect(metricRunState(m, []).nextMeasurementDelayMs).toBe(60_000);
     expect(metricRunState(m, phases(S)).nextMeasurementDelayMs).toBe(30_000);
+  });
+
+  // Issue 14 item 2: an Error measurement is retried after its own bounded delay, not the
+  // interval: 0 s for a one-shot metric spent the whole consecutiveErrorLimit within a second,
+  // and 5 m made a transient error cost 5 minutes.
+  it.each([
+    ['a one-shot metric (no interval)', { count: undefined, interval: undefined }, ERROR_RETRY_DELAY_MS],
+    ['interval 5m', { count: 3, interval: '5m' }, ERROR_RETRY_DELAY_MS],
+    ['interval 30s', { count: 3, interval: '30s' }, ERROR_RETRY_DELAY_MS],
+    ['interval 2s (never longer than the interval)', { count: 3, interval: '2s' }, 2_000],
+  ] as const)('retries an Error after ERROR_RETRY_DELAY_MS or the interval: %s', (_, fields, delay) => {
+    const m = metric(fields);
+    expect(ERROR_RETRY_DELAY_MS).toBe(10_000);
+    expect(metricRunState(m, phases(E))).toMatchObject({
+      decision: 'continue',
+      nextMeasurementDelayMs: delay,
+    });
+    expect(metricRunState(m, phases(E, E, E))).toMatchObject({ nextMeasurementDelayMs: delay });
+  });
+
+  it('waits the interval again once a measurement succeeds after an Error', () => {
+    const m = metric({ count: 5, interval: '5m' });
+    expect(metricRunState(m, phases(E, S)).nextMeasurementDelayMs).toBe(300_000);
+    // Histories recorded before the error delay replay with the interval.
+    expect(metricRunState(m, phases(E), { retryErrorsAtInterval: true }).nextMeasurementDelayMs).toBe(
+      300_000,
+    );
+  });
+
+  it('turns a 3 s outage of a one-shot metric into one Error, then success', () => {
+    const once = metric({ count: undefined, interval: undefined });
+    const afterError = metricRunState(once, phases(E));
+    expect(afterError).toMatchObject({ decision: 'continue', counts: { error: 1, consecutiveErrors: 1 } });
+    expect(afterError.nextMeasurementDelayMs).toBeGreaterThan(3_000);
+    expect(metricRunState(once, phases(E, S))).toMatchObject({
+      decision: 'successful',
+      reason: 'count-reached',
+    });
   });
 
   it('fails on the measurement that takes failures past failureLimit', () => {

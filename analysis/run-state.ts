@@ -2,6 +2,15 @@ import { parseDuration } from '../policy/duration.ts';
 import { MeasurementPhase } from './schema.ts';
 import type { Measurement, Metric } from './schema.ts';
 
+/**
+ * How long after an Error measurement (Prometheus unreachable, a query that timed out) the
+ * metric is measured again, at most: a transient outage costs one Error rather than one per
+ * interval, and a one-shot metric (no interval) does not spend its `consecutiveErrorLimit`
+ * within a second. Argo Rollouts waits the same 10 s. A metric with a shorter `interval`
+ * retries at its interval.
+ */
+export const ERROR_RETRY_DELAY_MS = 10_000;
+
 /** What an analysis (or one metric of it) has come to. */
 export const AnalysisDecision = {
   /** Take another measurement after `nextMeasurementDelayMs`. */
@@ -49,7 +58,11 @@ export interface MetricRunState {
   counts: MeasurementCounts;
   /** 0-based index of the measurement that decided; absent while continuing or when terminated. */
   decidedBy?: number;
-  /** With `continue`: milliseconds to wait before the next measurement (initialDelay, then interval). */
+  /**
+   * With `continue`: milliseconds to wait before the next measurement: `initialDelay` before
+   * the first, `interval` after a measurement, and after an Error measurement
+   * {@link ERROR_RETRY_DELAY_MS} or the interval, whichever is shorter.
+   */
   nextMeasurementDelayMs?: number;
 }
 
@@ -61,6 +74,12 @@ export interface RunStateOptions {
    * @default false
    */
   terminated?: boolean;
+  /**
+   * Retry an Error measurement at the metric's interval, as workflows recorded before
+   * {@link ERROR_RETRY_DELAY_MS} existed did; only for replaying their histories.
+   * @default false
+   */
+  retryErrorsAtInterval?: boolean;
 }
 
 /** The metric fields that govern its run. */
@@ -160,7 +179,6 @@ export function metricRunState(
       message: `terminated after ${measurements.length} measurement${measurements.length === 1 ? '' : 's'} with no limit crossed`,
       counts,
     };
-  const delay = measurements.length === 0 ? metric.initialDelay : metric.interval;
   return {
     decision: AnalysisDecision.continue,
     reason: AnalysisDecisionReason.measuring,
@@ -169,8 +187,21 @@ export function metricRunState(
         ? `${counts.measured} measured; runs until a limit is crossed or it is terminated`
         : `${counts.measured} of ${count} measured`,
     counts,
-    nextMeasurementDelayMs: delay === undefined ? 0 : (parseDuration(delay) ?? 0),
+    nextMeasurementDelayMs: nextMeasurementDelayMs(metric, measurements, options),
   };
+}
+
+/** The wait before a continuing metric's next measurement; see {@link MetricRunState}. */
+function nextMeasurementDelayMs(
+  metric: MetricRunPolicy,
+  measurements: readonly Pick<Measurement, 'phase'>[],
+  options: RunStateOptions,
+): number {
+  const ms = (duration: string | undefined) => (duration === undefined ? 0 : (parseDuration(duration) ?? 0));
+  if (measurements.length === 0) return ms(metric.initialDelay);
+  const interval = ms(metric.interval);
+  if (measurements.at(-1)!.phase !== MeasurementPhase.error || options.retryErrorsAtInterval) return interval;
+  return interval > 0 ? Math.min(interval, ERROR_RETRY_DELAY_MS) : ERROR_RETRY_DELAY_MS;
 }
 
 /** Where a whole analysis stands: the combined decision and each metric's state. */

@@ -212,6 +212,9 @@ export const RolloutStrategySchema = z
   .strictObject({ canary: CanaryStrategySchema.optional(), blueGreen: BlueGreenStrategySchema.optional() })
   .refine((s) => (s.canary === undefined) !== (s.blueGreen === undefined), {
     message: 'needs exactly one of canary or blueGreen',
+    // Aborting: otherwise zod still runs the spec's cross-field refinement, on a strategy
+    // that is neither (issue 14 item 17: a 500 instead of a 400).
+    abort: true,
   })
   .transform((s): { canary: CanaryStrategy } | { blueGreen: BlueGreenStrategy } =>
     s.canary ? { canary: s.canary } : { blueGreen: s.blueGreen! },
