@@ -231,13 +231,21 @@ function sameContent(a: PolicyDocument, b: PolicyDocument): boolean {
   return contentDigest({ ...a, version: 0 }) === contentDigest({ ...b, version: 0 });
 }
 
-/** Validates a request body as a policy document; a bad one is a 400 naming each field. */
+/**
+ * Validates a request body as a policy document; a bad one is a 400 naming each field, and so
+ * is one the schema's own code throws on (a value that cannot be validated is invalid input).
+ */
 export function toPolicyDocument(body: unknown): PolicyDocument {
   try {
     return validatePolicyDocument(body);
   } catch (err) {
     if (err instanceof PolicyValidationError) throw policyInvalid(err);
-    throw err;
+    throw policyInvalid(
+      new PolicyValidationError(
+        [{ path: '', message: `cannot be validated: ${err instanceof Error ? err.message : String(err)}` }],
+        { cause: err },
+      ),
+    );
   }
 }
 

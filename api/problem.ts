@@ -13,6 +13,7 @@ export interface Problem {
   [extra: string]: unknown;
 }
 
+/** A Sentinel error as RFC 9457 problem details. */
 export function toProblem(err: SentinelError, instance?: string): Problem {
   return {
     type: `https://sentinel.dev/errors/${err.code}`,
@@ -36,6 +37,19 @@ function fromFastifyError(err: FastifyError): SentinelError {
   return toSentinelError(err);
 }
 
+/**
+ * A stack overflow while handling a request comes from the request's shape (recursion over a
+ * deeply nested body): the client's error, reported as such rather than as a 500.
+ */
+function isStackOverflow(err: unknown): boolean {
+  return err instanceof RangeError && /call stack/i.test(err.message);
+}
+
+/**
+ * The one place where anything a route throws becomes a problem+json answer: Sentinel errors
+ * keep their code, Fastify's request errors (bad JSON, wrong media type, body too large) and
+ * stack overflows on the request's shape are 400/415, and anything else is a 500.
+ */
 export function problemErrorHandler(
   err: unknown,
   request: FastifyRequest,
@@ -44,9 +58,13 @@ export function problemErrorHandler(
   const sentinelError =
     err instanceof SentinelError
       ? err
-      : typeof (err as FastifyError).code === 'string'
-        ? fromFastifyError(err as FastifyError)
-        : toSentinelError(err);
+      : isStackOverflow(err)
+        ? new ValidationError('request', [
+            { path: '', message: 'too deeply nested to process; send a flatter document' },
+          ])
+        : typeof (err as FastifyError).code === 'string'
+          ? fromFastifyError(err as FastifyError)
+          : toSentinelError(err);
   if (sentinelError.status >= 500) request.log.error({ err }, 'request failed');
   return reply
     .code(sentinelError.status)

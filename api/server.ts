@@ -1,6 +1,5 @@
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { parseAllDocuments } from 'yaml';
 import type { TokenGrant } from './auth.ts';
 import { Authorizer } from './auth.ts';
 import type { ApiContext } from './context.ts';
@@ -8,12 +7,13 @@ import { buildOpenApiDocument } from './openapi.ts';
 import { PlanService } from './plan-service.ts';
 import { PolicyService } from './policy-service.ts';
 import { problemErrorHandler } from './problem.ts';
+import { MAX_BODY_BYTES, registerBodyParsers } from './request-body.ts';
 import { registerAuditRoutes } from './routes/audit.ts';
 import { registerPlanRoutes } from './routes/plans.ts';
 import { registerPolicyRoutes } from './routes/policies.ts';
 import { RolloutService } from './rollout-service.ts';
 import { registerRolloutRoutes } from './routes/rollouts.ts';
-import { NotFoundError, ValidationError } from '../domain/errors.ts';
+import { NotFoundError } from '../domain/errors.ts';
 import type { ClusterRegistry } from '../k8s/index.ts';
 import { registerPlanPhaseGauge, type SentinelMetrics } from '../metrics/registry.ts';
 import { countPlansByPhase } from '../store/plans.ts';
@@ -33,26 +33,16 @@ export interface ApiServerOptions {
 
 /** The HTTP API: thin routes over PlanService and the store, errors as problem+json. */
 export function buildApiServer(options: ApiServerOptions): FastifyInstance {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: MAX_BODY_BYTES });
   const ctx: ApiContext = {
     auth: new Authorizer(options.tokens),
-    plans: new PlanService(options.client, options.db),
+    plans: new PlanService(options.client, options.db, options.clusters),
     db: options.db,
     policies: new PolicyService(options.db, options.clusters),
     ...(options.clusters ? { clusters: options.clusters } : {}),
   };
   app.setErrorHandler(problemErrorHandler);
-  app.addContentTypeParser(
-    ['application/yaml', 'text/yaml', 'application/x-yaml'],
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      try {
-        done(null, parseYamlBody(body as string));
-      } catch (err) {
-        done(err as Error, undefined);
-      }
-    },
-  );
+  registerBodyParsers(app);
   app.setNotFoundHandler((request) => {
     throw new NotFoundError(`route ${request.method} ${request.url}`);
   });
@@ -74,25 +64,6 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
   registerPlanRoutes(app, ctx);
   registerAuditRoutes(app, ctx);
   registerPolicyRoutes(app, ctx);
-  registerRolloutRoutes(app, ctx, new RolloutService(options.client));
+  registerRolloutRoutes(app, ctx, new RolloutService(options.client, options.clusters));
   return app;
-}
-
-/** A YAML request body (one document) as the value JSON would have given; errors name the line. */
-function parseYamlBody(text: string): unknown {
-  const docs = parseAllDocuments(text, { uniqueKeys: true });
-  const all = Array.isArray(docs) ? docs : [];
-  const issues = all.flatMap((doc) =>
-    doc.errors.map((err) => ({
-      path: '',
-      message: `invalid YAML: ${err.message.split('\n')[0]!}`,
-    })),
-  );
-  if (issues.length > 0) throw new ValidationError('request body', issues);
-  if (all.length > 1) {
-    throw new ValidationError('request body', [
-      { path: '', message: `expected one YAML document, found ${all.length}; send one per request` },
-    ]);
-  }
-  return all[0]?.toJS({ maxAliasCount: 100 }) ?? null;
 }

@@ -3,6 +3,7 @@ import {
   AnalysisDurationSchema,
   AnalysisInputError,
   AnalysisTemplateSchema,
+  effectiveCount,
   JudgeDirection,
   JudgeVerdict,
   MeasurementSchema,
@@ -250,17 +251,44 @@ export const RolloutSpecSchema = z
   })
   .superRefine((spec, ctx) => {
     const templates = new Map(spec.analysisTemplates.map((t) => [t.name, t]));
-    const check = (ref: AnalysisRef | undefined, path: (string | number)[]) => {
+    // `awaited`: the rollout waits for the analysis to end (a step, pre- or post-promotion),
+    // so each of its metrics must end by itself; only a background analysis is ended by
+    // the rollout.
+    const check = (ref: AnalysisRef | undefined, path: (string | number)[], awaited: boolean) => {
       if (!ref) return;
+      // Measurements of one analysis are kept by metric name: two metrics of one name
+      // (from two templates, or one template listed twice) would land in one list.
+      const definedBy = new Map<string, { templateName: string; index: number }>();
       ref.templates.forEach(({ templateName }, i) => {
+        const at = [...path, 'templates', i, 'templateName'];
         const template = templates.get(templateName);
         if (!template) {
           ctx.addIssue({
             code: 'custom',
-            path: [...path, 'templates', i, 'templateName'],
+            path: at,
             message: `no analysis template named "${templateName}" in analysisTemplates`,
           });
           return;
+        }
+        for (const metric of template.metrics) {
+          const first = definedBy.get(metric.name);
+          if (first === undefined) {
+            definedBy.set(metric.name, { templateName, index: i });
+            if (awaited && effectiveCount(metric) === undefined)
+              ctx.addIssue({
+                code: 'custom',
+                path: at,
+                message: `metric "${metric.name}" of template "${templateName}" has interval ${metric.interval} but no count: this analysis is waited for, so it would measure forever; set count (only a background analysis may measure until the rollout ends)`,
+              });
+          } else
+            ctx.addIssue({
+              code: 'custom',
+              path: at,
+              message:
+                first.templateName === templateName
+                  ? `template "${templateName}" is listed twice (templates[${first.index}] and templates[${i}]): its metric "${metric.name}" would be measured twice into one list`
+                  : `templates "${first.templateName}" (templates[${first.index}]) and "${templateName}" (templates[${i}]) both define metric "${metric.name}": an analysis keeps measurements by metric name, so metric names must be unique across its templates`,
+            });
         }
         try {
           resolveAnalysis(template, ref, spec.target);
@@ -269,13 +297,24 @@ export const RolloutSpecSchema = z
           ctx.addIssue({ code: 'custom', path: [...path, 'args'], message: err.message });
         }
       });
+      const judges = new Map<string, number>();
+      ref.judges.forEach((judge, i) => {
+        const first = judges.get(judge.name);
+        if (first !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'judges', i, 'name'],
+            message: `duplicates judges[${first}].name "${judge.name}"`,
+          });
+        else judges.set(judge.name, i);
+      });
     };
     if ('canary' in spec.strategy) {
       const { steps, analysis } = spec.strategy.canary;
       steps.forEach((step, i) => {
-        if ('analysis' in step) check(step.analysis, ['strategy', 'canary', 'steps', i, 'analysis']);
+        if ('analysis' in step) check(step.analysis, ['strategy', 'canary', 'steps', i, 'analysis'], true);
       });
-      check(analysis, ['strategy', 'canary', 'analysis']);
+      check(analysis, ['strategy', 'canary', 'analysis'], false);
       if (analysis && analysis.startingStep >= steps.length)
         ctx.addIssue({
           code: 'custom',
@@ -284,8 +323,8 @@ export const RolloutSpecSchema = z
         });
     } else {
       const bg = spec.strategy.blueGreen;
-      check(bg.prePromotionAnalysis, ['strategy', 'blueGreen', 'prePromotionAnalysis']);
-      check(bg.postPromotionAnalysis, ['strategy', 'blueGreen', 'postPromotionAnalysis']);
+      check(bg.prePromotionAnalysis, ['strategy', 'blueGreen', 'prePromotionAnalysis'], true);
+      check(bg.postPromotionAnalysis, ['strategy', 'blueGreen', 'postPromotionAnalysis'], true);
       if (bg.previewService === bg.activeService)
         ctx.addIssue({
           code: 'custom',
@@ -406,6 +445,11 @@ export const AnalysisRunPhase = {
   Successful: 'Successful',
   Failed: 'Failed',
   Inconclusive: 'Inconclusive',
+  /**
+   * Ended by an operator before it decided (`promote --full`): neither passed nor failed,
+   * and no later measurement counts. `skipped` says who and why.
+   */
+  Skipped: 'Skipped',
 } as const;
 export type AnalysisRunPhase = (typeof AnalysisRunPhase)[keyof typeof AnalysisRunPhase];
 
@@ -461,6 +505,8 @@ export const AnalysisRunStatusSchema = z.object({
   finishedAt: z.string().nullable(),
   metrics: z.array(MetricStatusSchema),
   judges: z.array(JudgeStatusSchema),
+  /** Set when an operator ended the analysis before it decided (phase `Skipped`). */
+  skipped: z.object({ actor: z.string(), reason: z.string(), at: z.string() }).nullable().optional(),
 });
 export type AnalysisRunStatus = z.infer<typeof AnalysisRunStatusSchema>;
 

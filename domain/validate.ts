@@ -9,9 +9,21 @@ export function fieldIssues(error: z.ZodError): FieldIssue[] {
   }));
 }
 
-/** Parses `value` or throws a {@link ValidationError} naming every bad field. */
+/**
+ * Parses `value` or throws a {@link ValidationError} naming every bad field. Whatever the
+ * schema's own code throws on a malformed value (a refinement reading a field that failed to
+ * parse, a stack overflow on a deeply nested value) is also a ValidationError: a value that
+ * cannot be validated is invalid input, never a server error.
+ */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value);
+  let result: z.ZodSafeParseResult<z.output<S>>;
+  try {
+    result = schema.safeParse(value);
+  } catch (err) {
+    throw new ValidationError(what, [
+      { path: '', message: `cannot be validated: ${err instanceof Error ? err.message : String(err)}` },
+    ]);
+  }
   if (!result.success) throw new ValidationError(what, fieldIssues(result.error));
   return result.data;
 }

@@ -210,6 +210,10 @@ async function analysisStage(
   run.beginStep(stage);
   const id = kind === AnalysisRunKind.prePromotion ? 'pre-promotion' : 'post-promotion';
   const outcome = await startAnalysis(run, ref, { id, kind, stepIndex: stage }).done;
+  if (outcome.phase === AnalysisRunPhase.Skipped) {
+    run.skipStep(stage, outcome.message);
+    return;
+  }
   if (outcome.phase === AnalysisRunPhase.Failed) {
     run.endStep(stage, RolloutStepPhase.Failed, outcome.message);
     throw new RolloutFailure(`${id} analysis failed: ${outcome.message}`);

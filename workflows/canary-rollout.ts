@@ -151,6 +151,10 @@ async function runCanary(run: RolloutRun, strategy: CanaryStrategy): Promise<voi
         stepIndex: index,
       });
       const outcome = await analysis.done;
+      if (outcome.phase === AnalysisRunPhase.Skipped) {
+        run.skipStep(index, outcome.message);
+        continue;
+      }
       if (outcome.phase === AnalysisRunPhase.Failed) {
         run.endStep(index, RolloutStepPhase.Failed, outcome.message);
         throw new RolloutFailure(`analysis of step ${index} failed: ${outcome.message}`);

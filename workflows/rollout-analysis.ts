@@ -1,9 +1,10 @@
-import { CancellationScope, isCancellation, proxyActivities, sleep } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, proxyActivities, sleep } from '@temporalio/workflow';
 import type { RolloutActivities } from '../activities/rollout-activities.ts';
 import {
   AnalysisDecision,
   AnalysisInputError,
   JudgeVerdict,
+  MeasurementPhase,
   analysisRunState,
   mannWhitneyJudge,
   type Measurement,
@@ -21,7 +22,11 @@ import {
   type JudgeStatus,
   type MetricStatus,
 } from '../domain/rollout.ts';
-import type { RolloutRun } from './rollout-run.ts';
+import type { AnalysisSkip, RolloutRun } from './rollout-run.ts';
+
+// Histories recorded before an Error measurement had its own retry delay
+// (ERROR_RETRY_DELAY_MS) retried at the metric's interval; they replay that way.
+const ERROR_RETRY_DELAY_PATCH = 'analysis-error-retry-delay';
 
 // One activity per measurement; a measurement that cannot reach Prometheus comes back as an
 // Error measurement (the metric's consecutiveErrorLimit decides), so retries here only cover
@@ -47,6 +52,12 @@ export interface AnalysisHandle {
   status: AnalysisRunStatus;
   /** Stops measuring; metrics that crossed no limit become successful (Argo's termination). */
   terminate(): void;
+  /**
+   * Ends the analysis undecided, on an operator's word (`promote --full`): it stops measuring
+   * at once, ends `Skipped` with who and why, and nothing measured later counts. No effect
+   * once the analysis has decided.
+   */
+  skip(by: AnalysisSkip): void;
   done: Promise<AnalysisOutcome>;
 }
 
@@ -115,6 +126,7 @@ export function startAnalysis(
   let terminated = false;
   const scope = new CancellationScope();
   const decide = () => {
+    if (status.skipped) return AnalysisDecision.successful; // settled by skip(): no longer judged
     const state = analysisRunState(metrics, measurements, { terminated });
     const judgeDecisions = status.judges.map((j) =>
       j.verdict !== null
@@ -154,11 +166,19 @@ export function startAnalysis(
         scope.cancel();
         return;
       }
-      const state = analysisRunState([metric], { [metric.name]: taken }, { terminated });
+      const retryErrorsAtInterval =
+        taken.at(-1)?.phase === MeasurementPhase.error && !patched(ERROR_RETRY_DELAY_PATCH);
+      const state = analysisRunState(
+        [metric],
+        { [metric.name]: taken },
+        { terminated, retryErrorsAtInterval },
+      );
       if (state.decision !== AnalysisDecision.continue) return;
       const delay = state.metrics[metric.name]!.nextMeasurementDelayMs ?? 0;
       if (delay > 0) await sleep(delay);
-      taken.push(await measure.runMeasurement({ metric, startedAt: new Date().toISOString() }));
+      const measurement = await measure.runMeasurement({ metric, startedAt: new Date().toISOString() });
+      if (status.skipped) return; // it came back after the operator ended the analysis
+      taken.push(measurement);
     }
   };
 
@@ -192,13 +212,30 @@ export function startAnalysis(
     if (decide() === AnalysisDecision.failed) scope.cancel();
   };
 
+  const skippable = {
+    skip: (by: AnalysisSkip) => {
+      if (status.phase !== AnalysisRunPhase.Running || status.skipped) return;
+      status.skipped = { ...by, at: new Date().toISOString() };
+      status.phase = AnalysisRunPhase.Skipped;
+      status.message = `skipped by ${by.actor}: ${by.reason}`;
+      for (const metric of status.metrics)
+        if (metric.decision === AnalysisDecision.continue)
+          metric.message = `skipped after ${metric.counts.measured} measured`;
+      run.touch();
+      scope.cancel();
+    },
+  };
+  run.runningAnalyses.add(skippable);
+
   const done = (async (): Promise<AnalysisOutcome> => {
     try {
       await scope.run(() => Promise.all([...metrics.map(metricLoop), ...ref.judges.map(judgeLoop)]));
     } catch (err) {
-      // Our own stop (a failed metric, a terminated background analysis) is expected; an
+      // Our own stop (a failed metric, a terminated or skipped analysis) is expected; an
       // abort of the rollout is not ours to swallow.
       if (!isCancellation(err) || run.interrupted) throw err;
+    } finally {
+      run.runningAnalyses.delete(skippable);
     }
     const decision = decide();
     // A background analysis stopped while a metric was still measuring counts as terminated.
@@ -217,6 +254,7 @@ export function startAnalysis(
       terminated = true;
       scope.cancel();
     },
+    skip: skippable.skip,
     done,
   };
 }

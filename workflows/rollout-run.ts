@@ -6,6 +6,7 @@ import {
   getExternalWorkflowHandle,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -108,6 +109,20 @@ export interface StepDescriptor {
 /** How to find an inverse before a change runs: known, none, or from a server-side dry run. */
 export type InverseSource = RolloutChange | null | 'dryRun';
 
+// Histories recorded before a full promotion ended the running analyses kept them measuring.
+const SKIP_ANALYSES_ON_PROMOTE_FULL_PATCH = 'skip-analyses-on-promote-full';
+
+/** Who ended an analysis before it decided, and why (Argo's "terminated by user"). */
+export interface AnalysisSkip {
+  actor: string;
+  reason: string;
+}
+
+/** A running analysis as the run sees it: something an operator's full promotion ends. */
+export interface SkippableAnalysis {
+  skip(by: AnalysisSkip): void;
+}
+
 /** Thrown inside a rollout to roll it back: a failed analysis, or a readiness deadline. */
 export class RolloutFailure extends Error {
   override readonly name = 'RolloutFailure';
@@ -130,6 +145,8 @@ export class RolloutRun {
   /** Every promote received; a pause ends when one arrives after it began. */
   promotions = 0;
   promoteFull = false;
+  /** Analyses measuring right now (a step's, the background one, pre-/post-promotion). */
+  readonly runningAnalyses = new Set<SkippableAnalysis>();
   /** Scope of the strategy's steps; cancelled by an abort or a failed background analysis. */
   stepsScope: CancellationScope | undefined;
   /** No rollback past this point: the new template is the stable one. */
@@ -277,6 +294,14 @@ export class RolloutRun {
     if (request.full) {
       this.promoteFull = true;
       this.operatorPause = undefined;
+      // The operator has decided: analyses still measuring end now, recorded as skipped, so
+      // none of their later measurements can roll the rollout back.
+      const by = {
+        actor: request.actor ?? 'unknown',
+        reason: `promote --full${request.reason ? `: ${request.reason}` : ''}`,
+      };
+      if (patched(SKIP_ANALYSES_ON_PROMOTE_FULL_PATCH))
+        for (const analysis of [...this.runningAnalyses]) analysis.skip(by);
       return this.accept('promoting fully: the remaining steps and analyses are skipped');
     }
     this.promotions++;

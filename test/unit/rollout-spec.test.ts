@@ -131,3 +131,118 @@ describe('rollout spec', () => {
     expect(metric!.provider.prometheus.query).toBe('up{namespace="ml",app="inference",v="canary"}');
   });
 });
+
+describe('rollout spec: analyses that would never end or would merge measurements', () => {
+  const metricOf = (name: string, fields: Record<string, unknown> = {}) => ({
+    name,
+    provider: { prometheus: { query: 'up' } },
+    failureCondition: 'result[0] >= 0.05',
+    ...fields,
+  });
+  const template = (name: string, ...metrics: Record<string, unknown>[]) => ({ name, metrics });
+  const forever = template('guard', metricOf('error-rate', { interval: '30s' }));
+  const bounded = template('rate', metricOf('error-rate', { interval: '30s', count: 3 }));
+
+  // Issue 14 item 3: a step analysis whose metric has an interval and no count measured forever.
+  it('refuses a metric with an interval and no count in every analysis the rollout waits for', () => {
+    const message =
+      'metric "error-rate" of template "guard" has interval 30s but no count: this analysis is waited for, so it would measure forever; set count (only a background analysis may measure until the rollout ends)';
+    const ref = { templates: [{ templateName: 'guard' }] };
+    expect(
+      issues(
+        base({ canary: { steps: [{ setWeight: 20 }, { analysis: ref }] } }, { analysisTemplates: [forever] }),
+      ),
+    ).toEqual([`strategy.canary.steps.1.analysis.templates.0.templateName: ${message}`]);
+    expect(
+      issues(
+        base(
+          { blueGreen: { activeService: 'web', prePromotionAnalysis: ref, postPromotionAnalysis: ref } },
+          { analysisTemplates: [forever] },
+        ),
+      ),
+    ).toEqual([
+      `strategy.blueGreen.prePromotionAnalysis.templates.0.templateName: ${message}`,
+      `strategy.blueGreen.postPromotionAnalysis.templates.0.templateName: ${message}`,
+    ]);
+  });
+
+  it('accepts such a metric in a background analysis (ended with the rollout), and bounded or one-shot metrics anywhere', () => {
+    const oneShot = template('once', metricOf('error-rate'));
+    expect(
+      issues(
+        base(
+          {
+            canary: {
+              steps: [
+                { setWeight: 20 },
+                { analysis: { templates: [{ templateName: 'rate' }] } },
+                { analysis: { templates: [{ templateName: 'once' }] } },
+              ],
+              analysis: { templates: [{ templateName: 'guard' }] },
+            },
+          },
+          { analysisTemplates: [forever, bounded, oneShot] },
+        ),
+      ),
+    ).toEqual([]);
+  });
+
+  // Issue 14 item 4: two templates of one analysis defining one metric name merged their measurements.
+  it('refuses two templates of one analysis that define the same metric name, naming both', () => {
+    const other = template('latency', metricOf('p99'), metricOf('error-rate', { count: 1 }));
+    const ref = { templates: [{ templateName: 'rate' }, { templateName: 'latency' }] };
+    const expected = [
+      'strategy.canary.steps.0.analysis.templates.1.templateName: templates "rate" (templates[0]) and "latency" (templates[1]) both define metric "error-rate": an analysis keeps measurements by metric name, so metric names must be unique across its templates',
+    ];
+    expect(
+      issues(base({ canary: { steps: [{ analysis: ref }] } }, { analysisTemplates: [bounded, other] })),
+    ).toEqual(expected);
+    expect(
+      issues(
+        base(
+          { canary: { steps: [{ setWeight: 10 }], analysis: ref } },
+          { analysisTemplates: [bounded, other] },
+        ),
+      ),
+    ).toEqual([expected[0]!.replace('strategy.canary.steps.0.analysis', 'strategy.canary.analysis')]);
+  });
+
+  it('refuses one template listed twice in an analysis, and two judges of one name', () => {
+    const judge = { name: 'latency', canaryQuery: 'a', stableQuery: 'b' };
+    expect(
+      issues(
+        base(
+          {
+            blueGreen: {
+              activeService: 'web',
+              postPromotionAnalysis: {
+                templates: [{ templateName: 'rate' }, { templateName: 'rate' }],
+                judges: [judge, judge],
+              },
+            },
+          },
+          { analysisTemplates: [bounded] },
+        ),
+      ),
+    ).toEqual([
+      'strategy.blueGreen.postPromotionAnalysis.templates.1.templateName: template "rate" is listed twice (templates[0] and templates[1]): its metric "error-rate" would be measured twice into one list',
+      'strategy.blueGreen.postPromotionAnalysis.judges.1.name: duplicates judges[0].name "latency"',
+    ]);
+  });
+
+  it('keeps metrics of one name apart when they belong to different analyses', () => {
+    expect(
+      issues(
+        base(
+          {
+            canary: {
+              steps: [{ setWeight: 10 }, { analysis: { templates: [{ templateName: 'rate' }] } }],
+              analysis: { templates: [{ templateName: 'guard' }] },
+            },
+          },
+          { analysisTemplates: [bounded, forever] },
+        ),
+      ),
+    ).toEqual([]);
+  });
+});
