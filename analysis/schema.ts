@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../domain/strings.ts';
 import { parseDuration } from '../policy/duration.ts';
 import { ConditionSyntaxError, parseCondition } from './condition.ts';
 import { SampleValueSchema } from './sample-value.ts';
@@ -51,7 +52,7 @@ export const MetricProviderSchema = z.strictObject({
      * placeholders, resolved by `resolveAnalysisTemplate`. Its result is `result` in the
      * conditions: the values of the vector's series ordered by their labels, or the scalar.
      */
-    query: z.string().min(1, 'must not be empty').max(10_000),
+    query: text({ max: 10_000 }).min(1, 'must not be empty'),
   }),
 });
 
@@ -101,7 +102,7 @@ export type MetricInput = z.input<typeof MetricSchema>;
 /** A template argument; without a `value` it must be supplied when the template is resolved. */
 export const AnalysisArgSchema = z.strictObject({
   name: z.string().max(253).regex(ARG_NAME_PATTERN, 'must be letters, digits, "-", "_" or "."'),
-  value: z.string().max(4000).optional(),
+  value: text({ max: 4000 }).optional(),
 });
 export type AnalysisArg = z.infer<typeof AnalysisArgSchema>;
 

@@ -21,6 +21,8 @@ import { SearchAttributes } from '../domain/search-attributes.ts';
 import type { Database } from '../store/database.ts';
 import { contentDigest } from '../store/digest.ts';
 import { getPlan, listPlans, type PlanRow } from '../store/plans.ts';
+import type { ClusterRegistry } from '../k8s/index.ts';
+import { assertKnownClusters } from './known-clusters.ts';
 import { LIVE_STATUS_TIMEOUT_MS, temporalUnavailable, withTimeout } from './temporal-calls.ts';
 
 /** A plan as the API shows it. */
@@ -40,15 +42,21 @@ export interface SubmitResult {
 
 /** What the HTTP API does with plans, over Temporal and the store. */
 export class PlanService {
+  /**
+   * @param clusters the clusters plans may target; a plan naming another is refused with a
+   * 400. Without it, targets are not checked.
+   */
   constructor(
     private readonly client: Client,
     private readonly db: Database,
+    private readonly clusters?: ClusterRegistry,
   ) {}
 
   /**
    * Starts `plan/<id>` once. A resubmission with identical content returns the existing plan;
    * different content under the same id is a 409, so a retried request never starts a
-   * second workflow and never silently changes what runs.
+   * second workflow and never silently changes what runs. A new plan whose target cluster
+   * is not configured is refused (400) before anything starts.
    */
   async submit(plan: ActionPlan): Promise<SubmitResult> {
     const digest = contentDigest(plan);
@@ -58,6 +66,11 @@ export class PlanService {
       if (existing.digest !== digest) throw this.idConflict(plan.id);
       return { created: false, view: this.rowView(existing) };
     }
+    assertKnownClusters(
+      this.clusters,
+      plan.steps.map((s, i) => ({ path: `steps.${i}.target.cluster`, cluster: s.target.cluster })),
+      'invalid ActionPlan',
+    );
     const targets = plan.steps.map((s) => s.target);
     let created = true;
     try {

@@ -28,6 +28,8 @@ import {
 } from '../domain/rollout-messages.ts';
 import { PLAN_TASK_QUEUE } from '../domain/plan-messages.ts';
 import { SearchAttributes } from '../domain/search-attributes.ts';
+import type { ClusterRegistry } from '../k8s/index.ts';
+import { assertKnownClusters } from './known-clusters.ts';
 import { LIVE_STATUS_TIMEOUT_MS, temporalUnavailable, withTimeout } from './temporal-calls.ts';
 
 /** A rollout as the API shows it. */
@@ -71,7 +73,11 @@ export interface RolloutListFilter {
 
 /** What the HTTP API does with rollouts, over Temporal. */
 export class RolloutService {
-  constructor(private readonly client: Client) {}
+  /** @param clusters the clusters rollouts may target; another is refused with a 400. */
+  constructor(
+    private readonly client: Client,
+    private readonly clusters?: ClusterRegistry,
+  ) {}
 
   /**
    * Starts `rollout/<cluster>/<namespace>/<workload>`. The id is the workload, so a second
@@ -79,6 +85,11 @@ export class RolloutService {
    * one may start.
    */
   async start(spec: RolloutSpec): Promise<RolloutView> {
+    assertKnownClusters(
+      this.clusters,
+      [{ path: 'target.cluster', cluster: spec.target.cluster }],
+      'invalid rollout',
+    );
     const kind = rolloutKindOf(spec);
     const workflowId = rolloutWorkflowId(spec.target);
     try {

@@ -1,16 +1,14 @@
 import { z } from 'zod';
-
-/** Kubernetes names: RFC 1123 labels/subdomains, as the apiserver enforces them. */
-const dnsLabel = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 label (a-z, 0-9, "-")');
-const dnsSubdomain = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 subdomain');
+import {
+  dnsLabel,
+  dnsSubdomain,
+  envVarName,
+  envVarValue,
+  jsonValue,
+  labelKey,
+  labelValue,
+  text,
+} from './strings.ts';
 
 export const WorkloadKind = { Deployment: 'Deployment', StatefulSet: 'StatefulSet', Job: 'Job' } as const;
 export type WorkloadKind = (typeof WorkloadKind)[keyof typeof WorkloadKind];
@@ -29,12 +27,12 @@ export function workloadKey(t: WorkloadTarget): string {
   return `${t.cluster}/${t.namespace}/${t.kind}/${t.name}`;
 }
 
-const ResourceQuantity = z.union([z.string().min(1), z.number().nonnegative()]);
+const ResourceQuantity = z.union([text({ min: 1, max: 64 }), z.number().nonnegative()]);
 
 /** Container requests and limits as Kubernetes writes them (`cpu: 500m`, `nvidia.com/gpu: 1`). */
 export const ContainerResourcesSchema = z.strictObject({
-  requests: z.record(z.string(), ResourceQuantity).optional(),
-  limits: z.record(z.string(), ResourceQuantity).optional(),
+  requests: z.record(labelKey, ResourceQuantity).optional(),
+  limits: z.record(labelKey, ResourceQuantity).optional(),
 });
 
 export const ScaleParamsSchema = z.strictObject({
@@ -43,9 +41,9 @@ export const ScaleParamsSchema = z.strictObject({
 
 export const UpdateParamsSchema = z
   .strictObject({
-    container: z.string().min(1),
-    image: z.string().min(1).optional(),
-    env: z.record(z.string().min(1), z.string()).optional(),
+    container: dnsLabel,
+    image: text({ min: 1, max: 1024 }).optional(),
+    env: z.record(envVarName, envVarValue).optional(),
     resources: ContainerResourcesSchema.optional(),
   })
   .refine((p) => p.image !== undefined || p.env !== undefined || p.resources !== undefined, {
@@ -59,18 +57,18 @@ export const RollbackParamsSchema = z.strictObject({
 
 export const RescheduleParamsSchema = z
   .strictObject({
-    nodeSelector: z.record(z.string().min(1), z.string()).optional(),
+    nodeSelector: z.record(labelKey, labelValue).optional(),
     tolerations: z
       .array(
         z.strictObject({
-          key: z.string().optional(),
+          key: z.union([z.literal(''), labelKey]).optional(),
           operator: z.enum(['Exists', 'Equal']).optional(),
-          value: z.string().optional(),
+          value: labelValue.optional(),
           effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
         }),
       )
       .optional(),
-    affinity: z.record(z.string(), z.unknown()).optional(),
+    affinity: z.record(text({ min: 1, max: 253 }), jsonValue).optional(),
   })
   .refine((p) => p.nodeSelector !== undefined || p.tolerations !== undefined || p.affinity !== undefined, {
     message: 'reschedule needs at least one of nodeSelector, tolerations or affinity',
@@ -115,8 +113,8 @@ export const ActionPlanSchema = z.strictObject({
   notAfter: z.iso.datetime({ offset: true }).optional(),
   mode: z.enum([PlanMode.execute, PlanMode.shadow]).default(PlanMode.execute),
   emergency: z.boolean().default(false),
-  requestedBy: z.string().min(1).max(200),
-  reason: z.string().min(1).max(2000),
+  requestedBy: text({ min: 1, max: 200 }),
+  reason: text({ min: 1, max: 2000 }),
 });
 export type ActionPlan = z.infer<typeof ActionPlanSchema>;
 
@@ -158,6 +156,8 @@ export const StepPhase = {
   Pending: 'Pending',
   Running: 'Running',
   Applied: 'Applied',
+  /** Ran, and found the workload already as the step asks: nothing was written. */
+  Unchanged: 'Unchanged',
   Shadowed: 'Shadowed',
   Denied: 'Denied',
   Failed: 'Failed',

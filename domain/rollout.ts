@@ -13,6 +13,7 @@ import {
 } from '../analysis/index.ts';
 import { parseDuration } from '../policy/duration.ts';
 import { ContainerResourcesSchema } from './plan.ts';
+import { dnsLabel as containerName, envVarName, envVarValue, labelKey, labelValue, text } from './strings.ts';
 
 /**
  * Progressive delivery: the rollout spec (what an operator writes, in YAML or JSON) and the
@@ -69,9 +70,9 @@ export function secondDeploymentName(target: RolloutTarget, role: RolloutRole): 
 /** What changes in one container; fields left out keep the stable's values. */
 export const ContainerChangeSchema = z
   .strictObject({
-    name: z.string().min(1),
-    image: z.string().min(1).optional(),
-    env: z.record(z.string().min(1), z.string()).optional(),
+    name: containerName,
+    image: text({ min: 1, max: 1024 }).optional(),
+    env: z.record(envVarName, envVarValue).optional(),
     resources: ContainerResourcesSchema.optional(),
   })
   .refine((c) => c.image !== undefined || c.env !== undefined || c.resources !== undefined, {
@@ -86,8 +87,8 @@ export type ContainerChange = z.infer<typeof ContainerChangeSchema>;
 export const PodTemplateChangeSchema = z
   .strictObject({
     containers: z.array(ContainerChangeSchema).max(20).default([]),
-    labels: z.record(z.string().min(1), z.string()).optional(),
-    annotations: z.record(z.string().min(1), z.string()).optional(),
+    labels: z.record(labelKey, labelValue).optional(),
+    annotations: z.record(labelKey, text({ max: 65_536 })).optional(),
   })
   .refine((t) => t.containers.length > 0 || t.labels !== undefined || t.annotations !== undefined, {
     message: 'the template must change at least one container, label or annotation',
@@ -102,8 +103,8 @@ export type PodTemplateChange = z.infer<typeof PodTemplateChangeSchema>;
 
 /** A name/value argument handed to the analysis templates of a step. */
 export const AnalysisArgValueSchema = z.strictObject({
-  name: z.string().min(1).max(253),
-  value: z.string().max(4000),
+  name: text({ min: 1, max: 253 }),
+  value: text({ max: 4000 }),
 });
 
 /**
@@ -117,9 +118,9 @@ export const JudgeSchema = z.strictObject({
     .max(63)
     .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase name of a-z, 0-9 and "-"'),
   /** PromQL whose values over the range are the canary's sample. */
-  canaryQuery: z.string().min(1).max(10_000),
+  canaryQuery: text({ min: 1, max: 10_000 }),
   /** PromQL whose values over the range are the stable's sample. */
-  stableQuery: z.string().min(1).max(10_000),
+  stableQuery: text({ min: 1, max: 10_000 }),
   /** How far back to collect samples. @default '1m' */
   range: AnalysisDurationSchema.default('1m'),
   /** Spacing of the samples; use at least the queries' rate window. @default '5s' */
@@ -139,7 +140,7 @@ export type Judge = z.infer<typeof JudgeSchema>;
 
 const analysisRefShape = {
   templates: z
-    .array(z.strictObject({ templateName: z.string().min(1) }))
+    .array(z.strictObject({ templateName: text({ min: 1, max: 253 }) }))
     .max(20)
     .default([]),
   args: z.array(AnalysisArgValueSchema).max(100).default([]),
@@ -246,8 +247,8 @@ export const RolloutSpecSchema = z
     capacityCheckInterval: AnalysisDurationSchema.default('10s'),
     /** Lock priority against plans on the same workload. @default 100 */
     priority: z.int().min(0).max(1000).default(100),
-    requestedBy: z.string().min(1).max(200),
-    reason: z.string().min(1).max(2000),
+    requestedBy: text({ min: 1, max: 200 }),
+    reason: text({ min: 1, max: 2000 }),
   })
   .superRefine((spec, ctx) => {
     const templates = new Map(spec.analysisTemplates.map((t) => [t.name, t]));

@@ -8,6 +8,7 @@ import { RateLimitRuleSchema } from './rules/rate-limit.ts';
 import { SlaRuleSchema } from './rules/sla.ts';
 import { SloRuleSchema } from './rules/slo.ts';
 import { PolicySelectorSchema } from './selector.ts';
+import { text } from '../domain/strings.ts';
 
 /**
  * What a policy's violation does to the decision: `enforce` denies, `warn` allows and
@@ -60,7 +61,7 @@ export const PolicyDocumentSchema = z.strictObject({
   /** Bumped on every change; decisions and audit records name the version they used. */
   version: z.int().min(1),
   /** @default '' */
-  description: z.string().max(4000).default(''),
+  description: text({ max: 4000 }).default(''),
   /** Higher runs first and wins exceptions; see docs/policy.md. @default 0 */
   priority: z.int().min(-1_000_000).max(1_000_000).default(0),
   /** @default 'enforce' */

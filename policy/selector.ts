@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { WorkloadKind } from '../domain/plan.ts';
+import { text } from '../domain/strings.ts';
 import { POLICY_VERBS } from './verbs.ts';
 
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
@@ -88,8 +89,14 @@ export const PolicySelectorSchema = z.strictObject({
   /** Over the labels Sentinel's cluster registry gives the target cluster. */
   clusterSelector: LabelSelectorSchema.optional(),
   verbs: z.array(z.enum(POLICY_VERBS)).min(1).optional(),
-  namespaces: z.array(z.string().min(1)).min(1).optional(),
-  clusters: z.array(z.string().min(1)).min(1).optional(),
+  namespaces: z
+    .array(text({ min: 1, max: 253 }))
+    .min(1)
+    .optional(),
+  clusters: z
+    .array(text({ min: 1, max: 253 }))
+    .min(1)
+    .optional(),
   kinds: z
     .array(z.enum([WorkloadKind.Deployment, WorkloadKind.StatefulSet, WorkloadKind.Job]))
     .min(1)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../../domain/strings.ts';
 
 /**
  * Exempts the actions its policy's selector matches from the named policies, like Kyverno's
@@ -9,7 +10,7 @@ import { z } from 'zod';
 export const ExceptionRuleSchema = z.strictObject({
   type: z.literal('exception'),
   /** Ids of the policies the selected actions are exempt from. */
-  exempts: z.array(z.string().min(1)).min(1),
+  exempts: z.array(text({ min: 1, max: 253 })).min(1),
   /** When the exception stops applying, ISO 8601 with offset. */
   expires: z.iso.datetime({ offset: true }).optional(),
 });

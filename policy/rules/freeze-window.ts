@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { text } from '../../domain/strings.ts';
 import type { CronSchedule } from '../cron.ts';
 import { latestFiringAtOrBefore, parseCron } from '../cron.ts';
 import { parseDuration } from '../duration.ts';
@@ -41,10 +42,10 @@ function boundaryInstant(text: string, timeZone: string): number | undefined {
  */
 export const FreezeWindowSchema = z
   .strictObject({
-    cron: z.string().optional(),
+    cron: text({ max: 256 }).optional(),
     duration: DurationSchema.optional(),
-    start: z.string().optional(),
-    end: z.string().optional(),
+    start: text({ max: 64 }).optional(),
+    end: text({ max: 64 }).optional(),
   })
   .superRefine((w, ctx) => {
     const recurring = w.cron !== undefined || w.duration !== undefined;
