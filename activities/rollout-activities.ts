@@ -88,8 +88,11 @@ export type RolloutChange =
       router: TrafficRouterKind;
       weight: number;
       canary: { name: string; replicas: number };
-      stable: { name: string; replicas: number };
+      /** Null: the stable is left as it is (no dynamic stable scale: only promotion writes it). */
+      stable: { name: string; replicas: number } | null;
       stableFirst: boolean;
+      /** Which scale of a staged weight change (`grow`, then `shrink`); part of its operation id. */
+      stage?: 'grow' | 'shrink';
     }
   | { op: 'patchTemplate'; name: string; state: TemplateState }
   | { op: 'setSelector'; service: string; selector: Record<string, string> };
@@ -112,6 +115,11 @@ export interface ChangeOutcome {
   change: Record<string, { from: unknown; to: unknown }>;
   /** The change that restores what was there; null where there is nothing to restore. */
   inverse: RolloutChange | null;
+  /**
+   * Deployments whose replicas the change raised: their new pods must be Ready before the
+   * other side gives up capacity (a rollback waits for them before its next undo).
+   */
+  grown?: string[];
 }
 
 /** What a rollout reads before it changes anything. */
@@ -279,6 +287,7 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
             ? { [`${change.name}.replicas`]: { from: result.previous.replicas, to: result.applied.replicas } }
             : {},
           inverse: { op: 'scale', name: change.name, replicas: result.previous.replicas },
+          grown: result.applied.replicas > result.previous.replicas ? [change.name] : [],
         };
       }
       case 'setWeight': {
@@ -290,13 +299,19 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
           stableFirst: change.stableFirst,
           dryRun,
           planId: rollout.workflowId,
-          operationId: `${rollout.workflowId}/weight/${change.weight}`,
+          operationId: `${rollout.workflowId}/weight/${change.weight}${change.stage ? `/${change.stage}` : ''}`,
         });
         const diff: ChangeOutcome['change'] = {};
-        if (outcome.canary.from !== outcome.canary.to)
-          diff[`${change.canary.name}.replicas`] = outcome.canary;
-        if (outcome.stable.from !== outcome.stable.to)
-          diff[`${change.stable.name}.replicas`] = outcome.stable;
+        const grown: string[] = [];
+        const sides = [
+          [change.canary, outcome.canary],
+          [change.stable, outcome.stable],
+        ] as const;
+        for (const [side, moved] of sides) {
+          if (!side || !moved || moved.from === moved.to) continue;
+          diff[`${side.name}.replicas`] = moved;
+          if (moved.to > moved.from) grown.push(side.name);
+        }
         return {
           changed: outcome.changed,
           dryRun,
@@ -304,10 +319,11 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
           inverse: {
             ...change,
             canary: { ...change.canary, replicas: outcome.canary.from },
-            stable: { ...change.stable, replicas: outcome.stable.from },
+            stable: change.stable && outcome.stable && { ...change.stable, replicas: outcome.stable.from },
             // Undoing puts the stable back first: it must be there before the canary goes.
             stableFirst: true,
           },
+          grown,
         };
       }
       case 'patchTemplate': {
@@ -408,6 +424,18 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
         }
         return baseline;
       });
+    },
+
+    /**
+     * A Deployment's live `spec.replicas`: a canary step reads the stable's before it moves
+     * the weight, so a scale made meanwhile (an HPA, `kubectl scale`) is followed, not undone.
+     */
+    async readDeploymentReplicas(input: { target: RolloutTarget; name: string }): Promise<number> {
+      const { cluster, namespace } = input.target;
+      return kube(
+        async () =>
+          (await readDeployment(clusters, { cluster, namespace, name: input.name })).spec.replicas ?? 1,
+      );
     },
 
     /** Whether `pods` more pods of the new template fit on the cluster's GPUs now. */

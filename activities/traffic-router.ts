@@ -8,7 +8,8 @@ export interface WeightRequest {
   /** Share of traffic for the canary, 0-100. */
   weight: number;
   canary: { name: string; replicas: number };
-  stable: { name: string; replicas: number };
+  /** Null: the stable is left as it is (only dynamic stable scale moves it before promotion). */
+  stable: { name: string; replicas: number } | null;
   /**
    * Change the stable first: when the canary's GPUs can only come from the stable's (dynamic
    * stable scale on a full cluster). Otherwise the canary grows before the stable shrinks, so
@@ -22,11 +23,11 @@ export interface WeightRequest {
   operationId: string;
 }
 
-/** What a weight change did, per Deployment. */
+/** What a weight change did, per Deployment (null for a side it left alone). */
 export interface WeightOutcome {
   changed: boolean;
   canary: { from: number; to: number };
-  stable: { from: number; to: number };
+  stable: { from: number; to: number } | null;
 }
 
 /**
@@ -52,19 +53,21 @@ export class ReplicaRatioRouter implements TrafficRouter {
   constructor(private readonly clusters: ClusterRegistry) {}
 
   async setWeight(request: WeightRequest): Promise<WeightOutcome> {
-    const scale = (side: 'canary' | 'stable') =>
+    const scale = (side: { name: string; replicas: number }, key: 'canary' | 'stable') =>
       scaleWorkload(
         this.clusters,
-        deploymentTarget(request.target, request[side].name),
-        { replicas: request[side].replicas },
-        { dryRun: request.dryRun, planId: request.planId, operationId: `${request.operationId}/${side}` },
+        deploymentTarget(request.target, side.name),
+        { replicas: side.replicas },
+        { dryRun: request.dryRun, planId: request.planId, operationId: `${request.operationId}/${key}` },
       );
     const order = request.stableFirst ? (['stable', 'canary'] as const) : (['canary', 'stable'] as const);
-    const results = { canary: { from: 0, to: 0 }, stable: { from: 0, to: 0 } };
+    const results: Pick<WeightOutcome, 'canary' | 'stable'> = { canary: { from: 0, to: 0 }, stable: null };
     let changed = false;
-    for (const side of order) {
-      const result = await scale(side);
-      results[side] = { from: result.previous.replicas, to: result.applied.replicas };
+    for (const key of order) {
+      const side = request[key];
+      if (!side) continue;
+      const result = await scale(side, key);
+      results[key] = { from: result.previous.replicas, to: result.applied.replicas };
       changed ||= result.changed;
     }
     return { changed, ...results };

@@ -365,7 +365,11 @@ export function resolveAnalysis(
   return resolveAnalysisTemplate(template, args);
 }
 
-/** `ceil(total × weight / 100)` canary replicas; the stable keeps `total`, or the rest with dynamic stable scale. */
+/**
+ * `ceil(total × weight / 100)` canary replicas; the stable keeps `total`, or the rest with dynamic stable scale.
+ * @deprecated Only for canaries whose histories predate `canary-capacity-follows-ready`; new
+ * runs split with `canaryReplicaSplit` (domain/canary-replicas.ts), which keeps a stable pod.
+ */
 export function replicaSplit(
   total: number,
   weight: number,

@@ -1,5 +1,12 @@
-import { CancellationScope } from '@temporalio/workflow';
-import type { RolloutBaseline, RolloutChange } from '../activities/rollout-activities.ts';
+import { CancellationScope, log, patched, proxyActivities } from '@temporalio/workflow';
+import type { RolloutActivities, RolloutBaseline, RolloutChange } from '../activities/rollout-activities.ts';
+import {
+  canaryReplicaSplit,
+  followStableScale,
+  replicaWeight,
+  weightStages,
+  type CanaryPair,
+} from '../domain/canary-replicas.ts';
 import {
   AnalysisRunKind,
   AnalysisRunPhase,
@@ -41,12 +48,29 @@ function describeStep(step: CanaryStep): StepDescriptor {
   return { name: 'analysis', description: `analysis ${names.join(', ')}` };
 }
 
-/** Where the two Deployments stand, as the rollout last set them. */
+/** Where the two Deployments stand, as the rollout last set (or, for the stable, saw) them. */
 interface CanaryState {
   weight: number;
   canary: number;
   stable: number;
+  /** The workload's size: the spec's `replicas`, moved by every scale made outside the rollout. */
+  total: number;
 }
+
+// Histories recorded before a weight change waited for the receiving side's Ready pods (and
+// read the stable's live size) moved both sides at once.
+const CAPACITY_FOLLOWS_READY_PATCH = 'canary-capacity-follows-ready';
+
+// Reads of live state retry until they succeed; they change nothing.
+const reads = proxyActivities<Pick<RolloutActivities, 'readDeploymentReplicas'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '500 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: ['RolloutInvalid', 'KubeNonRetryable'],
+  },
+});
 
 /**
  * A canary rollout (`rollout/<cluster>/<namespace>/<workload>`): a canary Deployment
@@ -80,7 +104,13 @@ async function runCanary(run: RolloutRun, strategy: CanaryStrategy): Promise<voi
   await run.checkAnalysisConfigured(needsAnalysis);
   const stableName = spec.target.name;
   const canaryName = secondDeploymentName(spec.target, RolloutRole.canary);
-  const state: CanaryState = { weight: 0, canary: 0, stable: baseline.stableReplicas };
+  const readyFirst = patched(CAPACITY_FOLLOWS_READY_PATCH);
+  const state: CanaryState = {
+    weight: 0,
+    canary: 0,
+    stable: baseline.stableReplicas,
+    total: baseline.replicas,
+  };
   const total = baseline.replicas;
   run.status.replicas = { total, stable: state.stable, canary: 0 };
   if (baseline.leftover)
@@ -129,11 +159,14 @@ async function runCanary(run: RolloutRun, strategy: CanaryStrategy): Promise<voi
     }
     run.beginStep(index);
     if ('setWeight' in step) {
-      await setWeight(run, baseline, strategy, state, step.setWeight, index, {
-        stableName,
-        canaryName,
-        total,
-      });
+      if (readyFirst)
+        await moveWeight(run, baseline, strategy, state, step.setWeight, index, { stableName, canaryName });
+      else
+        await setWeight(run, baseline, strategy, state, step.setWeight, index, {
+          stableName,
+          canaryName,
+          total,
+        });
     } else if ('pause' in step) {
       const duration = step.pause.duration === undefined ? undefined : durationMs(step.pause.duration);
       const how = await run.pauseUntilPromoted(
@@ -178,7 +211,106 @@ async function runCanary(run: RolloutRun, strategy: CanaryStrategy): Promise<voi
     if (held.inconclusive !== undefined && !run.promoteFull)
       await run.pauseUntilPromoted(PauseReason.inconclusive, held.inconclusive);
   }
-  await promote(run, baseline, state, { stableName, canaryName, total });
+  if (readyFirst) {
+    await followStable(run, state, stableName);
+    await promote(run, baseline, state, { stableName, canaryName, total: state.total });
+  } else await promote(run, baseline, state, { stableName, canaryName, total });
+}
+
+/**
+ * Follows a scale of the stable made outside the rollout (an HPA, `kubectl scale`): reads its
+ * live `spec.replicas` and, when it differs from what the rollout last set or saw, moves the
+ * workload's total by the difference, so the next step splits the size the workload has now
+ * rather than writing back the size it had. Returns a note for the step's message.
+ */
+async function followStable(run: RolloutRun, state: CanaryState, stableName: string): Promise<string> {
+  const live = await reads.readDeploymentReplicas({ target: run.spec.target, name: stableName });
+  if (live === state.stable) return '';
+  const total = followStableScale(state.total, state.stable, live);
+  const note = `${stableName} was scaled from ${state.stable} to ${live} outside the rollout; the total follows (${state.total} → ${total})`;
+  log.info(note);
+  Object.assign(state, { stable: live, total });
+  reportReplicas(run, state);
+  return `; ${note}`;
+}
+
+/** The status shows the replicas as set, and the share of the pods they really give the canary. */
+function reportReplicas(run: RolloutRun, state: CanaryState): void {
+  run.status.replicas = { total: state.total, stable: state.stable, canary: state.canary };
+  run.status.weight = replicaWeight(state.canary, state.stable);
+  run.touch();
+}
+
+/**
+ * Moves the weight so that capacity moves only as fast as the receiving side's pods become
+ * Ready: the side that grows is scaled up and the rollout waits for its Ready pods, and only
+ * then is the side that gives scaled down (domain/canary-replicas.ts `weightStages`). The
+ * split comes from `canaryReplicaSplit` over the workload's live total: with dynamic stable
+ * scale the stable keeps at least one pod until the final step; without it the stable is not
+ * written at all (promotion sizes it). New pods must fit on the cluster's GPUs first; when
+ * they do not, the rollout waits (WaitingForCapacity). With dynamic stable scale on a full
+ * cluster, the stable gives up front only the pods whose GPUs the canary cannot get elsewhere.
+ * Each stage is its own audited change with its inverse, so a rollback undoes them newest
+ * first and, before each next undo, waits for the pods an undo brought back.
+ */
+async function moveWeight(
+  run: RolloutRun,
+  baseline: RolloutBaseline,
+  strategy: CanaryStrategy,
+  state: CanaryState,
+  weight: number,
+  stepIndex: number,
+  names: { stableName: string; canaryName: string },
+): Promise<void> {
+  const note = await followStable(run, state, names.stableName);
+  const dynamic = strategy.dynamicStableScale;
+  const split = canaryReplicaSplit(state.total, weight, dynamic);
+  const to: CanaryPair = { canary: split.canary, stable: dynamic ? split.stable : state.stable };
+  const canaryUp = to.canary - state.canary;
+  const stableDown = state.stable - to.stable;
+  let stableGivesFirst = 0;
+  if (canaryUp > 0) {
+    const shrinkFrees = dynamic && baseline.sameShape ? Math.max(0, stableDown) : 0;
+    const fit = await run.waitForGpus(
+      baseline,
+      canaryUp,
+      `${canaryUp} more canary pod(s) (weight ${weight})`,
+      (podsThatFit) => podsThatFit + shrinkFrees >= canaryUp,
+    );
+    stableGivesFirst = Math.max(0, canaryUp - fit);
+  }
+  if (stableDown < 0)
+    await run.waitForGpus(baseline, -stableDown, `${-stableDown} more stable pod(s) (weight ${weight})`);
+  const sides = (pair: CanaryPair) => ({
+    canary: { name: names.canaryName, replicas: pair.canary },
+    stable: dynamic ? { name: names.stableName, replicas: pair.stable } : null,
+  });
+  for (const stage of weightStages(state, to, stableGivesFirst)) {
+    const grewCanary = stage.canary > state.canary;
+    const grewStable = stage.stable > state.stable;
+    const change: RolloutChange = {
+      op: 'setWeight',
+      router: strategy.trafficRouter,
+      weight,
+      stage: grewCanary || grewStable ? 'grow' : 'shrink',
+      ...sides(stage),
+      stableFirst: stage.stable < state.stable,
+    };
+    await run.change(change, 'rollout.setWeight', stepIndex, {
+      ...change,
+      ...sides(state),
+      // Undoing puts back the side that gave first: it must be Ready before the other goes.
+      stableFirst: true,
+    });
+    Object.assign(state, stage);
+    reportReplicas(run, state);
+    if (grewCanary) await run.waitReady(names.canaryName);
+    if (grewStable) await run.waitReady(names.stableName);
+  }
+  state.weight = weight;
+  reportReplicas(run, state);
+  run.status.steps[stepIndex]!.message =
+    `${state.canary} canary and ${state.stable} stable pod(s): ${run.status.weight}% of the pods on the new template${note}`;
 }
 
 /**

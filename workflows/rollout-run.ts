@@ -123,6 +123,10 @@ export interface SkippableAnalysis {
   skip(by: AnalysisSkip): void;
 }
 
+// Histories recorded before a rollback waited for the pods each undo brought back ran the
+// undos back to back.
+const ROLLBACK_WAITS_READY_PATCH = 'rollback-waits-ready';
+
 /** Thrown inside a rollout to roll it back: a failed analysis, or a readiness deadline. */
 export class RolloutFailure extends Error {
   override readonly name = 'RolloutFailure';
@@ -485,11 +489,15 @@ export class RolloutRun {
       const failures: string[] = [];
       for (const { inverse, undoes, stepIndex } of [...this.compensations].reverse()) {
         try {
-          await kubernetes.applyRolloutChange({
+          const undone = await kubernetes.applyRolloutChange({
             rollout: this.ref,
             change: inverse,
             audit: { seq: this.nextSeq(), kind: 'rollout.rollback', stepIndex, body: { undoes, reason } },
           });
+          // Capacity comes back before it goes: the pods an undo brought back (the stable
+          // scaled up again) are Ready before the next undo removes the other side's.
+          for (const name of undone.grown ?? [])
+            if (patched(ROLLBACK_WAITS_READY_PATCH)) await this.waitReady(name);
         } catch (err) {
           failures.push(`${undoes}: ${failureMessage(err)}`);
         }
