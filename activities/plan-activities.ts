@@ -15,6 +15,7 @@ import {
   type PolicyDocument,
 } from '../policy/index.ts';
 import { appendAudit } from '../store/audit.ts';
+import { isDataRejectedError } from '../store/errors.ts';
 import type { Database } from '../store/database.ts';
 import { contentDigest } from '../store/digest.ts';
 import { insertPlan, markPlanFinished, updatePlanStatus } from '../store/plans.ts';
@@ -71,6 +72,48 @@ export interface AuditRequest {
 }
 
 /**
+ * The failure type of a bookkeeping activity whose input the database refuses: the same
+ * call can never succeed, so the workflow fails the plan with the reason instead of retrying.
+ */
+export const DATA_REJECTED_FAILURE = 'DataRejected';
+
+/**
+ * Runs one bookkeeping write; an error that no retry can cure (the database refuses the
+ * data, an unknown cluster, a driver error marked non-retryable) becomes a non-retryable
+ * ApplicationFailure carrying the reason, so the workflow ends instead of retrying forever.
+ */
+async function failingFastOnPoison<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (isDataRejectedError(err)) {
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+      throw ApplicationFailure.create({
+        type: DATA_REJECTED_FAILURE,
+        message: `the database refused ${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        nonRetryable: true,
+        cause: err instanceof Error ? err : undefined,
+      });
+    }
+    throw nonRetryableKubeFailure(err);
+  }
+}
+
+/** A driver error that no retry can cure, as a non-retryable `KubeNonRetryable` failure; others unchanged. */
+function nonRetryableKubeFailure(err: unknown): unknown {
+  if (err instanceof KubeError && !isRetryableKubeError(err)) {
+    return ApplicationFailure.create({
+      type: 'KubeNonRetryable',
+      message: err.message,
+      nonRetryable: true,
+      details: [{ code: err.code }],
+      cause: err,
+    });
+  }
+  return err;
+}
+
+/**
  * The plan workflow's side effects. Every one is safe to retry: rows are upserted by plan
  * id, audit records by a key per event, and Kubernetes steps compare live state first.
  */
@@ -79,52 +122,58 @@ export function createPlanActivities(deps: PlanActivityDeps) {
 
   return {
     async recordPlanSubmitted(input: { plan: ActionPlan; workflowId: string }): Promise<void> {
-      await insertPlan(deps.db, input.plan, {
-        workflowId: input.workflowId,
-        digest: contentDigest(input.plan),
-        phase: 'Pending',
-      });
+      await failingFastOnPoison('the plan row', () =>
+        insertPlan(deps.db, input.plan, {
+          workflowId: input.workflowId,
+          digest: contentDigest(input.plan),
+          phase: 'Pending',
+        }),
+      );
     },
 
     async recordPlanStatus(status: PlanStatus): Promise<void> {
-      if (TERMINAL_PLAN_PHASES.has(status.phase)) {
-        // Only the transition into a terminal phase counts, so a retried activity observes once.
-        const finished = await markPlanFinished(deps.db, status);
-        if (finished && deps.metrics) {
-          const seconds = (Date.parse(status.updatedAt) - Date.parse(finished.createdAt)) / 1000;
-          deps.metrics.planApplySeconds.observe(
-            { verb: finished.verbs, outcome: status.phase },
-            Math.max(0, seconds),
-          );
-          deps.metrics.plansFinished.inc({ phase: status.phase });
+      await failingFastOnPoison('the plan status', async () => {
+        if (TERMINAL_PLAN_PHASES.has(status.phase)) {
+          // Only the transition into a terminal phase counts, so a retried activity observes once.
+          const finished = await markPlanFinished(deps.db, status);
+          if (finished && deps.metrics) {
+            const seconds = (Date.parse(status.updatedAt) - Date.parse(finished.createdAt)) / 1000;
+            deps.metrics.planApplySeconds.observe(
+              { verb: finished.verbs, outcome: status.phase },
+              Math.max(0, seconds),
+            );
+            deps.metrics.plansFinished.inc({ phase: status.phase });
+          }
+          return;
         }
-        return;
-      }
-      await updatePlanStatus(deps.db, status);
+        await updatePlanStatus(deps.db, status);
+      });
     },
 
     async evaluateStep(input: { plan: ActionPlan; stepIndex: number }): Promise<StepDecision> {
-      const step = input.plan.steps[input.stepIndex]!;
-      const policies = await loadPolicies();
-      const { action, context } = await describeStepForPolicy(deps, input.plan, step, new Date(), policies);
-      const decision = evaluate(action, context, policies);
-      deps.metrics?.policyDecisions.inc({ result: decision.result });
-      return {
-        result: decision.result,
-        violations: decision.violations.map((v) => ({
-          policyId: v.policyId,
-          version: v.version,
-          message: v.message,
-          enforced: v.enforced,
-        })),
-        // Every policy in force, not only those that matched: the verifier re-evaluates
-        // against exactly this set and recomputes the input digest from it.
-        policyRefs: policies.map((p) => ({ id: p.id, version: p.version })),
-        matchedPolicies: decision.matchedPolicies.map((p) => ({ id: p.id, version: p.version })),
-        inputDigest: decisionDigest(action, context, policies),
-        action,
-        context,
-      };
+      return failingFastOnPoison('a policy input query', async () => {
+        const step = input.plan.steps[input.stepIndex]!;
+        const policies = await loadPolicies();
+        const { action, context } = await describeStepForPolicy(deps, input.plan, step, new Date(), policies);
+        const decision = evaluate(action, context, policies);
+        deps.metrics?.policyDecisions.inc({ result: decision.result });
+        return {
+          result: decision.result,
+          violations: decision.violations.map((v) => ({
+            policyId: v.policyId,
+            version: v.version,
+            message: v.message,
+            enforced: v.enforced,
+          })),
+          // Every policy in force, not only those that matched: the verifier re-evaluates
+          // against exactly this set and recomputes the input digest from it.
+          policyRefs: policies.map((p) => ({ id: p.id, version: p.version })),
+          matchedPolicies: decision.matchedPolicies.map((p) => ({ id: p.id, version: p.version })),
+          inputDigest: decisionDigest(action, context, policies),
+          action,
+          context,
+        };
+      });
     },
 
     async applyStep(input: {
@@ -171,29 +220,31 @@ export function createPlanActivities(deps: PlanActivityDeps) {
     },
 
     async appendAuditRecord(input: AuditRequest): Promise<{ seq: number; hash: string }> {
-      const step = input.plan.steps[input.stepIndex]!;
-      const row = await appendAudit(deps.db, {
-        recordKey: `${planWorkflowId(input.plan.id)}/step/${input.stepIndex}/${input.event}`,
-        planId: input.plan.id,
-        stepIndex: input.stepIndex,
-        kind: input.event,
-        workload: workloadKey(step.target),
-        actor: input.plan.requestedBy,
-        at: new Date().toISOString(),
-        body: {
-          plan: {
-            id: input.plan.id,
-            mode: input.plan.mode,
-            priority: input.plan.priority,
-            reason: input.plan.reason,
+      return failingFastOnPoison('the audit record', async () => {
+        const step = input.plan.steps[input.stepIndex]!;
+        const row = await appendAudit(deps.db, {
+          recordKey: `${planWorkflowId(input.plan.id)}/step/${input.stepIndex}/${input.event}`,
+          planId: input.plan.id,
+          stepIndex: input.stepIndex,
+          kind: input.event,
+          workload: workloadKey(step.target),
+          actor: input.plan.requestedBy,
+          at: new Date().toISOString(),
+          body: {
+            plan: {
+              id: input.plan.id,
+              mode: input.plan.mode,
+              priority: input.plan.priority,
+              reason: input.plan.reason,
+            },
+            step: input.compensates ?? step,
+            ...(input.decision ? { decision: input.decision } : {}),
+            ...(input.outcome ? { outcome: input.outcome } : {}),
+            ...(input.error ? { error: input.error } : {}),
           },
-          step: input.compensates ?? step,
-          ...(input.decision ? { decision: input.decision } : {}),
-          ...(input.outcome ? { outcome: input.outcome } : {}),
-          ...(input.error ? { error: input.error } : {}),
-        },
+        });
+        return { seq: row.seq, hash: row.hash };
       });
-      return { seq: row.seq, hash: row.hash };
     },
   };
 }

@@ -100,11 +100,13 @@ export class PlanService {
     return { created, view: { planId: plan.id, workflowId, plan, status: null, phase: 'Pending' } };
   }
 
-  /** The DB row when the workflow has written it, else the workflow's own status. */
   /**
    * A finished plan comes from its row. A running one is asked for its live status (the
    * `status` query), because the row only changes at phase boundaries; if no worker answers
-   * within {@link LIVE_STATUS_TIMEOUT_MS} the row is shown instead.
+   * within {@link LIVE_STATUS_TIMEOUT_MS} (none runs, or the workflow task is busy) the row
+   * is shown instead. A plan with no row yet (or one the database refused) is read from the
+   * Temporal server alone: its result once it ended, else its `SentinelPhase`. A read never
+   * waits on the workflow.
    */
   async get(planId: string): Promise<PlanView> {
     const row = await getPlan(this.db, planId);
@@ -124,6 +126,26 @@ export class PlanService {
       };
     } catch (err) {
       if (row) return this.rowView(row);
+      if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`plan ${planId}`);
+      return this.executionView(planId, workflowId);
+    }
+  }
+
+  /** A plan as the Temporal server records it, without a worker: see {@link get}. */
+  private async executionView(planId: string, workflowId: string): Promise<PlanView> {
+    const handle = this.client.workflow.getHandle(workflowId);
+    try {
+      const description = await withTimeout(handle.describe(), LIVE_STATUS_TIMEOUT_MS);
+      if (description.status.name === 'COMPLETED') {
+        const status = (await withTimeout(handle.result(), LIVE_STATUS_TIMEOUT_MS)) as PlanStatus;
+        return { planId, workflowId, plan: null, status, phase: status.phase };
+      }
+      const phase =
+        description.status.name === 'RUNNING'
+          ? (description.typedSearchAttributes.get(SearchAttributes.phase) ?? 'Pending')
+          : 'Failed';
+      return { planId, workflowId, plan: null, status: null, phase };
+    } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new NotFoundError(`plan ${planId}`);
       throw temporalUnavailable(err);
     }
@@ -146,11 +168,12 @@ export class PlanService {
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) {
         // A finished workflow no longer takes updates; the server reports it as not found.
+        // A plan the database refused has no row; the server still knows how it ended.
         const row = await getPlan(this.db, planId);
-        if (!row) throw new NotFoundError(`plan ${planId}`);
+        const phase = row?.phase ?? (await this.executionView(planId, planWorkflowId(planId))).phase;
         throw new SentinelError(
           'SENTINEL_ERR_CONTROL_REJECTED',
-          `cannot ${action}: plan ${planId} already ended as ${row.phase}`,
+          `cannot ${action}: plan ${planId} already ended as ${phase}`,
         );
       }
       if (err instanceof WorkflowUpdateFailedError) {

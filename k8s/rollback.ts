@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ClusterRegistry } from './clusters.ts';
 import { PatchType, type KubeClient } from './client.ts';
 import { storedOutcome } from './diff.ts';
@@ -66,6 +67,14 @@ function canonical(value: unknown): unknown {
 
 function sameTemplate(a: PodTemplate, b: PodTemplate): boolean {
   return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
+}
+
+/** A short digest of a pod template, equal for templates {@link sameTemplate} calls equal. */
+function templateDigest(template: PodTemplate): string {
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(template)))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 function imagesOf(template: PodTemplate): Record<string, string> {
@@ -177,7 +186,9 @@ function jsonPointer(...segments: string[]): string {
  *
  * Already at that template → no-op. Because "the previous revision" moves once a rollback
  * is done, a retried rollback without `toRevision` recognises its own change by
- * `options.operationId` (recorded in `sentinel.dev/operation`).
+ * `options.operationId` (recorded in `sentinel.dev/operation`). The rollback marks
+ * (`sentinel.dev/rolled-back-from`/`-to`) are trusted only while the live template is still
+ * the one they were written with (`sentinel.dev/rolled-back-template`, its digest).
  */
 export async function rollbackWorkload(
   registry: ClusterRegistry,
@@ -209,10 +220,13 @@ export async function rollbackWorkload(
       resourceVersion: live.metadata.resourceVersion ?? '',
     });
 
-    // A retry of a rollback that already happened: report what it did.
+    // A retry of a rollback that already happened: report what it did. The marks describe the
+    // template that rollback wrote; once anything else (a plan, a rollout, kubectl) has
+    // changed the template they say nothing about the workload and are ignored.
     const from = Number(annotations[SentinelMetadata.rolledBackFromAnnotation]);
     const to = Number(annotations[SentinelMetadata.rolledBackToAnnotation]);
     const alreadyDone =
+      annotations[SentinelMetadata.rolledBackTemplateAnnotation] === templateDigest(live.spec.template) &&
       Number.isFinite(from) &&
       Number.isFinite(to) &&
       ((o.operationId !== undefined && annotations[SentinelMetadata.operationAnnotation] === o.operationId) ||
@@ -257,6 +271,7 @@ export async function rollbackWorkload(
       ...sentinelAnnotations(live, o),
       [SentinelMetadata.rolledBackFromAnnotation]: String(current.number),
       [SentinelMetadata.rolledBackToAnnotation]: String(applied.revision),
+      [SentinelMetadata.rolledBackTemplateAnnotation]: templateDigest(wanted.template),
     };
     const annotationOps = live.metadata.annotations
       ? Object.entries(record).map(([key, value]) => ({

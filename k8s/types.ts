@@ -96,6 +96,11 @@ export const SentinelMetadata = {
   rolledBackFromAnnotation: 'sentinel.dev/rolled-back-from',
   /** Annotation (rollback only): the revision a rollback returned to, as it was numbered then. */
   rolledBackToAnnotation: 'sentinel.dev/rolled-back-to',
+  /**
+   * Annotation (rollback only): digest of the pod template the rollback wrote. The two marks
+   * above describe that template only; once the template has changed they are ignored.
+   */
+  rolledBackTemplateAnnotation: 'sentinel.dev/rolled-back-template',
 } as const;
 
 /** The default field manager of every write. */

@@ -1,5 +1,6 @@
 import {
   ActivityCancellationType,
+  ActivityFailure,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -38,10 +39,18 @@ import { SearchAttributes } from '../domain/search-attributes.ts';
 
 // Bookkeeping (status rows, audit, lock requests) and policy evaluation run as local
 // activities: they are short, idempotent and need no heartbeat, and skipping the server
-// round trip per activity is most of a plan's latency. They retry until they succeed.
+// round trip per activity is most of a plan's latency. They ride out a database restart
+// (12 attempts, about 3.5 minutes), but not forever: a write that can never succeed fails the
+// plan with its reason, at once when the database refuses the data itself ('DataRejected').
 const bookkeeping = proxyLocalActivities<PlanActivities>({
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: ['DataRejected', 'KubeNonRetryable'],
+  },
 });
 
 // Policy evaluation reads live context; denials are decisions, not failures.
@@ -52,6 +61,7 @@ const policyGate = proxyLocalActivities<PlanActivities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 10,
+    nonRetryableErrorTypes: ['DataRejected', 'KubeNonRetryable'],
   },
 });
 
@@ -120,11 +130,43 @@ class PlanExecution {
   }
 
   async setPhase(phase: PlanStatus['phase'], message: string | null = this.status.message): Promise<void> {
+    this.enterPhase(phase, message);
+    await bookkeeping.recordPlanStatus(this.status);
+  }
+
+  /**
+   * The in-memory half of {@link setPhase}. A plan that ends failed leaves no step shown as
+   * still running: the step in flight is the one that failed.
+   */
+  enterPhase(phase: PlanStatus['phase'], message: string | null): void {
     this.status.phase = phase;
     this.status.message = message;
     this.status.updatedAt = new Date().toISOString();
+    if (FAILED_PLAN_PHASES.has(phase)) {
+      for (const step of this.status.steps) {
+        if (step.phase !== StepPhase.Running) continue;
+        step.phase = StepPhase.Failed;
+        step.message ??= message ?? undefined;
+      }
+    }
     upsertSearchAttributes([{ key: SearchAttributes.phase, value: phase }]);
-    await bookkeeping.recordPlanStatus(this.status);
+  }
+
+  /**
+   * Ends the plan `Failed` because its own bookkeeping cannot be done (the database refuses
+   * what it is given, or stayed unreachable through every retry). Recording that end is
+   * tried once more; the workflow's status query and result carry it either way.
+   */
+  async failOnBookkeeping(err: ActivityFailure): Promise<void> {
+    const reason = `bookkeeping failed: ${failureMessage(err)}`;
+    log.error('plan bookkeeping failed; the plan ends Failed', { error: reason });
+    if (!this.finished) this.enterPhase(PlanPhase.Failed, reason);
+    else this.status.message = `${this.status.message ?? this.status.phase}; ${reason}`;
+    try {
+      await bookkeeping.recordPlanStatus(this.status);
+    } catch (again) {
+      log.warn('recording the failed plan failed too', { error: String(again) });
+    }
   }
 
   pause(request: ControlRequest = {}): ControlResult {
@@ -174,6 +216,15 @@ class PlanExecution {
   }
 }
 
+/** Terminal phases of a plan that did not do what it was asked. */
+const FAILED_PLAN_PHASES: ReadonlySet<PlanStatus['phase']> = new Set([
+  PlanPhase.Failed,
+  PlanPhase.RolledBack,
+  PlanPhase.RollbackFailed,
+  PlanPhase.Denied,
+  PlanPhase.Expired,
+]);
+
 /** Outcome of {@link actionPlanWorkflow}. */
 export type PlanResult = PlanStatus;
 
@@ -195,11 +246,18 @@ export async function actionPlanWorkflow(plan: ActionPlan): Promise<PlanResult> 
   setHandler(abortPlanUpdate, (req) => run.abort(req), validator);
   setHandler(lockGrantedSignal, (grant) => void run.granted.add(grant.workload));
 
-  await bookkeeping.recordPlanSubmitted({ plan, workflowId: workflowInfo().workflowId });
   try {
-    if (await acquireLocks(run)) await runStepsWithCompensation(run);
-  } finally {
-    await CancellationScope.nonCancellable(() => releaseLocks(run));
+    await bookkeeping.recordPlanSubmitted({ plan, workflowId: workflowInfo().workflowId });
+    try {
+      if (await acquireLocks(run)) await runStepsWithCompensation(run);
+    } finally {
+      await CancellationScope.nonCancellable(() => releaseLocks(run));
+    }
+  } catch (err) {
+    // Only a bookkeeping activity's failure reaches here (step failures are compensated):
+    // retrying it longer cannot help, so the plan ends with the reason instead of looping.
+    if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(() => run.failOnBookkeeping(err));
   }
   return run.status;
 }
@@ -303,9 +361,16 @@ async function runSteps(run: PlanExecution): Promise<void> {
 
     // Everything a step does runs in one scope that an abort cancels.
     run.stepScope = new CancellationScope();
-    const decision: StepDecision = await run.stepScope.run(() =>
-      policyGate.evaluateStep({ plan, stepIndex: index }),
-    );
+    let decision: StepDecision;
+    try {
+      decision = await run.stepScope.run(() => policyGate.evaluateStep({ plan, stepIndex: index }));
+    } catch (err) {
+      if (!isCancellation(err)) {
+        stepStatus.phase = StepPhase.Failed;
+        stepStatus.message = `policy evaluation failed: ${failureMessage(err)}`;
+      }
+      throw err;
+    }
     run.status.decisions.push({
       stepIndex: index,
       result: decision.result,
@@ -343,8 +408,11 @@ async function runSteps(run: PlanExecution): Promise<void> {
     } finally {
       run.stepScope = undefined;
     }
-    stepStatus.phase = plan.mode === 'shadow' ? StepPhase.Shadowed : StepPhase.Applied;
+    stepStatus.phase =
+      plan.mode === 'shadow' ? StepPhase.Shadowed : outcome.changed ? StepPhase.Applied : StepPhase.Unchanged;
     stepStatus.change = outcome.change;
+    if (!outcome.changed && plan.mode !== 'shadow')
+      stepStatus.message = 'nothing to change: the workload was already in the requested state';
     await bookkeeping.appendAuditRecord({
       plan,
       stepIndex: index,
@@ -374,7 +442,10 @@ async function applyWithBaseline(
   const { plan } = run;
   const scope = run.stepScope!;
   const baseline = await scope.run(() => kubernetes.applyStep({ plan, stepIndex, step, dryRun: true }));
-  if (plan.mode === 'shadow' || !baseline.changed) return baseline;
+  if (plan.mode === 'shadow') return baseline;
+  // The dry run comes before this step writes anything: "no change" means the step changes
+  // nothing, whatever a driver's no-op reports about earlier operations.
+  if (!baseline.changed) return { ...baseline, change: {} };
   run.compensations.push({ stepIndex, inverse: baseline.inverse });
   try {
     const applied = await scope.run(() => kubernetes.applyStep({ plan, stepIndex, step, dryRun: false }));

@@ -53,15 +53,17 @@ import {
 } from '../domain/rollout-messages.ts';
 import { SearchAttributes } from '../domain/search-attributes.ts';
 
-// Bookkeeping (status events, audit, lock requests, capacity reads) retries until it succeeds;
-// it never changes a cluster.
+// Bookkeeping (status events, audit, lock requests, capacity reads) never changes a cluster.
 const bookkeeping = proxyActivities<RolloutActivities & Pick<PlanActivities, 'requestWorkloadLock'>>({
   startToCloseTimeout: '30 seconds',
   retry: {
     initialInterval: '500 milliseconds',
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
-    nonRetryableErrorTypes: ['RolloutInvalid', 'KubeNonRetryable', 'AnalysisNotConfigured'],
+    // Bounded like the plans' bookkeeping (about 3.5 minutes): a write that can never succeed
+    // fails the rollout with its reason instead of retrying forever.
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: ['RolloutInvalid', 'KubeNonRetryable', 'AnalysisNotConfigured', 'DataRejected'],
   },
 });
 
