@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.ts';
-import { startLocalStack } from '../stack/local-stack.ts';
+import { startLocalStack, type LocalStack } from '../stack/local-stack.ts';
 import { runDemo } from './demo.ts';
 
 /** `sentinel dev`: the whole stack on this machine until Ctrl-C. */
@@ -27,14 +27,7 @@ export function registerDevCommand(program: Command): void {
           log,
           temporalPorts: { port: Number(opts.temporalPort), uiPort: Number(opts.uiPort) },
         });
-        const stopped = new Promise<void>((resolve) => {
-          const stop = (signal: string) => {
-            log(`${signal}: stopping everything`);
-            void stack.stop().then(resolve);
-          };
-          process.once('SIGINT', () => stop('SIGINT'));
-          process.once('SIGTERM', () => stop('SIGTERM'));
-        });
+        const stopped = stopOnSignals(stack, log);
         console.log(`
 Sentinel is running.
   API              ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/openapi.json)
@@ -54,6 +47,37 @@ Press Ctrl-C to stop.
           }
         }
         await stopped;
+        // Everything this process started has stopped; nothing may keep it alive or change its code.
+        process.exit(0);
       },
     );
+}
+
+const SIGNAL_NUMBER = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/**
+ * Resolves once a first SIGINT or SIGTERM has stopped the stack in order (HTTP, worker,
+ * Temporal connections, database, services: {@link LocalStack.stop}). A second signal while
+ * that runs forces the exit (128 + signal number, 130 for Ctrl-C); the exit hook of
+ * testbed/process.ts then kills every service still running.
+ */
+function stopOnSignals(stack: LocalStack, log: (message: string) => void): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: keyof typeof SIGNAL_NUMBER) => {
+      if (stopping) {
+        log(`${signal} again: not waiting for an orderly stop; killing the services`);
+        process.exit(128 + SIGNAL_NUMBER[signal]);
+      }
+      stopping = true;
+      log(`${signal}: stopping everything (again to force)`);
+      void stack.stop().then(() => {
+        log('stopped');
+        resolve();
+      });
+    };
+    // `on`, not `once`: the second signal must find this handler, not Node's default.
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../api/server.ts';
@@ -11,6 +11,8 @@ import { databaseTargetFromEnv, openDatabase, type DatabaseHandle } from '../sto
 import { startTestbed, type Testbed } from '../testbed/index.ts';
 import type { WorkloadSimulatorOptions } from '../testbed/workload-simulator.ts';
 import { createPlanWorker } from '../workers/plan-worker.ts';
+import { installWorkerRuntime } from '../workers/runtime.ts';
+import { connectTemporalClient } from './temporal-connection.ts';
 
 /** What {@link startLocalStack} started, with the addresses a user needs. */
 export interface LocalStack extends AsyncDisposable {
@@ -57,11 +59,14 @@ export async function startLocalStack(
       workloadSimulator: options.observability.workloadSimulator ?? true,
     }),
   });
+  // Stopped in reverse order of start: HTTP first (no new requests), then the worker
+  // (drained), then the Temporal connections, the database, and the services last.
   const cleanups: (() => Promise<unknown>)[] = [() => testbed.stop()];
-  const stop = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-    cleanups.length = 0;
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+    })());
   try {
     const temporalAddress = testbed.temporal?.address ?? config.TEMPORAL_ADDRESS;
     const clusterSpec = useLocalCluster ? testbed.clusterSpec : (config.SENTINEL_CLUSTERS ?? []);
@@ -72,12 +77,15 @@ export async function startLocalStack(
     const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
     cleanups.push(() => database.close());
 
-    const connection = await Connection.connect({ address: temporalAddress });
-    cleanups.push(() => connection.close());
+    const temporalClient = await connectTemporalClient(temporalAddress);
+    cleanups.push(() => temporalClient.close());
+    const connection = temporalClient.connection;
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
     const workerMetrics = createMetrics('worker');
     const prometheusUrl = config.PROMETHEUS_URL ?? testbed.prometheus?.url;
+    // This process stops the worker itself, in order (see stop); the SDK must not race it.
+    installWorkerRuntime(undefined, []);
     const { worker, connection: workerConnection } = await createPlanWorker({
       temporalAddress,
       namespace: config.TEMPORAL_NAMESPACE,

@@ -9,8 +9,14 @@ let installed = false;
  */
 export function installWorkerRuntime(
   level: LogLevel = (process.env.SENTINEL_WORKER_LOG_LEVEL as LogLevel | undefined) ?? 'WARN',
+  /**
+   * Signals on which the SDK shuts every worker down by itself. A process that stops its
+   * parts in its own order (`sentinel dev`: HTTP first, then the worker) passes `[]`.
+   * @default the SDK's (SIGINT, SIGTERM, SIGQUIT, SIGUSR2)
+   */
+  shutdownSignals?: NodeJS.Signals[],
 ): void {
   if (installed) return;
   installed = true;
-  Runtime.install({ logger: new DefaultLogger(level) });
+  Runtime.install({ logger: new DefaultLogger(level), ...(shutdownSignals && { shutdownSignals }) });
 }
