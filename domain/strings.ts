@@ -27,6 +27,14 @@ export function storableTextProblem(value: string): string | undefined {
   return undefined;
 }
 
+/**
+ * `value` with what {@link storableTextProblem} refuses replaced by U+FFFD: for text Sentinel
+ * writes itself from what it did not choose (an error message quoting refused input).
+ */
+export function toStorableText(value: string): string {
+  return value.replace(new RegExp(`\u0000|${LONE_SURROGATE.source}`, 'g'), '\uFFFD');
+}
+
 /** Options of {@link text}. */
 export interface TextOptions {
   /** Shortest length accepted. @default 0 */

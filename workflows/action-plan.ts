@@ -10,6 +10,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setHandler,
+  TemporalFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -36,6 +37,7 @@ import {
   type ControlResult,
 } from '../domain/plan-messages.ts';
 import { SearchAttributes } from '../domain/search-attributes.ts';
+import { toStorableText } from '../domain/strings.ts';
 
 // Bookkeeping (status rows, audit, lock requests) and policy evaluation run as local
 // activities: they are short, idempotent and need no heartbeat, and skipping the server
@@ -157,7 +159,7 @@ class PlanExecution {
    * what it is given, or stayed unreachable through every retry). Recording that end is
    * tried once more; the workflow's status query and result carry it either way.
    */
-  async failOnBookkeeping(err: ActivityFailure): Promise<void> {
+  async failOnBookkeeping(err: TemporalFailure): Promise<void> {
     const reason = `bookkeeping failed: ${failureMessage(err)}`;
     log.error('plan bookkeeping failed; the plan ends Failed', { error: reason });
     if (!this.finished) this.enterPhase(PlanPhase.Failed, reason);
@@ -256,7 +258,7 @@ export async function actionPlanWorkflow(plan: ActionPlan): Promise<PlanResult> 
   } catch (err) {
     // Only a bookkeeping activity's failure reaches here (step failures are compensated):
     // retrying it longer cannot help, so the plan ends with the reason instead of looping.
-    if (!(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+    if (!(err instanceof TemporalFailure) || isCancellation(err)) throw err;
     await CancellationScope.nonCancellable(() => run.failOnBookkeeping(err));
   }
   return run.status;
@@ -328,10 +330,15 @@ async function runStepsWithCompensation(run: PlanExecution): Promise<void> {
   if (run.abortRequest && !run.finished) await compensate(run, abortMessage(run), PlanPhase.Aborted);
 }
 
-/** The root message of an activity failure (the ActivityFailure wraps the real cause). */
+/**
+ * The root message of an activity failure (an ActivityFailure wraps the real cause; a local
+ * activity's failure is the ApplicationFailure itself), made storable: it ends up in the
+ * plan's status row, and an error may quote the very input the database refused.
+ */
 function failureMessage(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? err.cause.message : err.message;
+  if (!(err instanceof Error)) return toStorableText(String(err));
+  const root = err instanceof ActivityFailure && err.cause instanceof Error ? err.cause : err;
+  return toStorableText(root.message);
 }
 
 function abortMessage(run: PlanExecution): string {

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ActionPlanInputSchema } from '../../domain/plan.ts';
 import { RolloutSpecSchema } from '../../domain/rollout.ts';
-import { envVarName, jsonValue, labelKey, storableTextProblem, text } from '../../domain/strings.ts';
+import {
+  envVarName,
+  jsonValue,
+  labelKey,
+  storableTextProblem,
+  text,
+  toStorableText,
+} from '../../domain/strings.ts';
 import { fieldIssues } from '../../domain/validate.ts';
 import { PolicyDocumentSchema } from '../../policy/schema.ts';
 import { isDataRejectedError, sqlStateOf } from '../../store/errors.ts';
@@ -19,6 +26,11 @@ describe('storable text', () => {
     expect(storableTextProblem('\udc00\ud800')).toBe(SURROGATE);
     for (const ok of ['', 'plain', '😀 emoji pair', 'tab\tnewline\n', 'ünïcödé', '\u00ff\uffff'])
       expect(storableTextProblem(ok)).toBeUndefined();
+  });
+
+  it('makes text Sentinel writes itself storable, replacing only what is refused', () => {
+    expect(toStorableText('a\u0000b\ud800c😀')).toBe('a\uFFFDb\uFFFDc😀');
+    expect(storableTextProblem(toStorableText('\udc00\ud800'))).toBeUndefined();
   });
 
   it('bounds the length: the default, or the one a field names', () => {
