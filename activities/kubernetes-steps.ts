@@ -15,6 +15,8 @@ export interface StepRunOptions {
   planId: string;
   /** Idempotency key of this step's change (e.g. `plan/p1/step/2`), so a retry recognises its own work. */
   operationId: string;
+  /** A retried attempt, which may find its own earlier attempt's change in place (see `MutationOptions.resumed`). */
+  resumed?: boolean;
   heartbeat: (details?: unknown) => void;
   cancelled: Promise<never>;
 }
@@ -37,6 +39,7 @@ export async function applyPlanStep(
     dryRun: options.dryRun,
     planId: options.planId,
     operationId: options.operationId,
+    resumed: options.resumed ?? false,
     signal: controller.signal,
     wait: {
       timeoutMs: STEP_ROLLOUT_TIMEOUT_MS,

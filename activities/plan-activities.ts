@@ -188,6 +188,7 @@ export function createPlanActivities(deps: PlanActivityDeps) {
           dryRun: input.dryRun,
           planId: input.plan.id,
           operationId: `${planWorkflowId(input.plan.id)}/${input.compensation ? 'compensate' : 'step'}/${input.stepIndex}`,
+          resumed: Context.current().info.attempt > 1,
           heartbeat: (details?: unknown) => Context.current().heartbeat(details),
           cancelled: Context.current().cancelled,
         });

@@ -39,10 +39,12 @@ import {
   patchDeploymentTemplate,
   POD_TEMPLATE_HASH_LABEL,
   readDeployment,
+  readServiceEndpoints,
   readServiceSelector,
   secondDeploymentManifest,
   setServiceSelector,
   type GpuFit,
+  type ServiceEndpoints,
 } from './rollout-kubernetes.ts';
 import { trafficRouterFor } from './traffic-router.ts';
 
@@ -65,6 +67,8 @@ export const RolloutFailureType = {
   readinessDeadline: 'ReadinessDeadlineExceeded',
   /** An analysis step without `PROMETHEUS_URL` configured. */
   analysisNotConfigured: 'AnalysisNotConfigured',
+  /** The active Service did not reach Ready endpoints by its deadline: the rollout may not end Promoted. */
+  serviceWithoutEndpoints: 'ServiceWithoutEndpoints',
 } as const;
 
 /** Which rollout a change belongs to, for provenance and the audit. */
@@ -181,6 +185,35 @@ function activityContext(): Context | undefined {
   }
 }
 
+/**
+ * Why a Service's selector, given back at the end of a blue/green rollout, would not select
+ * the new template's pods (null when it would). A `pod-template-hash` in it names one
+ * ReplicaSet of one template, gone once the Deployment runs the new template; a label the new
+ * template changes or removes no longer matches its pods. Either way the Service would end
+ * with no endpoints.
+ */
+export function restoredSelectorProblem(
+  service: { name: string; selector: Record<string, string> },
+  newPodLabels: Record<string, string>,
+): string | null {
+  const pinned = service.selector[POD_TEMPLATE_HASH_LABEL];
+  if (pinned !== undefined)
+    return (
+      `Service ${service.name} selects ${POD_TEMPLATE_HASH_LABEL}=${pinned}, one ReplicaSet of the current template: ` +
+      `after the rollout no pod has that hash, so the selector given back at the end would select no pods; ` +
+      `remove ${POD_TEMPLATE_HASH_LABEL} from its selector (the rollout pins and unpins it itself)`
+    );
+  const lost = Object.entries(service.selector).filter(([k, v]) => newPodLabels[k] !== v);
+  if (lost.length > 0)
+    return `Service ${service.name} selects ${lost.map(([k, v]) => `${k}=${v}`).join(', ')}, which the new template's pods do not carry: the Service would end with no endpoints`;
+  return null;
+}
+
+/** Waits `ms`; inside an activity, a cancellation (an abort) ends the wait at once. */
+function pause(ms: number, context: Context | undefined): Promise<void> {
+  return context ? context.sleep(ms) : new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 /** `maxSurge` of a rolling update (an int or a percentage, 25% by default) in pods. */
 function surgePods(strategy: unknown, replicas: number): number {
   const rolling =
@@ -278,7 +311,12 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
           clusters,
           deploymentTarget(target, change.name),
           { replicas: change.replicas },
-          { dryRun, planId: rollout.workflowId },
+          {
+            dryRun,
+            planId: rollout.workflowId,
+            operationId: `${rollout.workflowId}/scale/${change.name}/${change.replicas}`,
+            resumed: (activityContext()?.info.attempt ?? 1) > 1,
+          },
         );
         return {
           changed: result.changed,
@@ -415,6 +453,18 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
             throw invalid(
               `Service ${bg.activeService} does not select the pods of ${target.name} (selector ${JSON.stringify(baseline.activeSelector)})`,
             );
+          // The rollout ends by giving each Service its selector back, so that selector must
+          // select the new template's pods then.
+          const services = [
+            { name: bg.activeService, selector: baseline.activeSelector },
+            ...(bg.previewService && baseline.previewSelector
+              ? [{ name: bg.previewService, selector: baseline.previewSelector }]
+              : []),
+          ];
+          for (const service of services) {
+            const refusal = restoredSelectorProblem(service, template.metadata?.labels ?? {});
+            if (refusal) throw invalid(refusal);
+          }
           const hash = await currentPodTemplateHash(clusters, where);
           if (!hash)
             throw invalid(
@@ -451,17 +501,58 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
     /**
      * Makes one change (or dry-runs it) and, when it is not a dry run, appends its audit
      * record (`rollout.<step>`), which also emits its event.
+     *
+     * `intended` is the dry run of the same change, recorded in the workflow history before
+     * this call. A worker killed between the change and its audit append leaves the change
+     * made; the retried attempt then finds nothing to do, and it records (and returns) the
+     * intended change rather than "nothing changed", so the record describes the change
+     * however many attempts it took.
      */
     async applyRolloutChange(input: {
       rollout: RolloutRef;
       change: RolloutChange;
       audit: ChangeAudit;
       dryRun?: boolean;
+      intended?: ChangeOutcome;
     }): Promise<ChangeOutcome> {
       const dryRun = input.dryRun ?? false;
-      const outcome = await kube(() => applyChange(input.rollout, input.change, dryRun));
+      const applied = await kube(() => applyChange(input.rollout, input.change, dryRun));
+      const outcome =
+        !dryRun && !applied.changed && input.intended?.changed
+          ? { ...input.intended, dryRun: false }
+          : applied;
       if (!dryRun) await audit(input.rollout, input.audit, { request: input.change, outcome });
       return outcome;
+    },
+
+    /**
+     * Waits until a Service has Ready endpoints for the pods its selector matches now: what a
+     * blue/green rollout checks before it may call itself Promoted. Past `deadlineAt` the
+     * failure is non-retryable and names the selector and what it found.
+     */
+    async waitServiceEndpoints(input: {
+      target: RolloutTarget;
+      service: string;
+      deadlineAt: string;
+    }): Promise<ServiceEndpoints> {
+      const context = activityContext();
+      const where = { cluster: input.target.cluster, namespace: input.target.namespace, name: input.service };
+      const deadline = Date.parse(input.deadlineAt);
+      for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+        const found = await kube(() => readServiceEndpoints(clusters, where));
+        context?.heartbeat(found);
+        if (found.readyEndpoints > 0) return found;
+        if (Date.now() >= deadline)
+          throw ApplicationFailure.create({
+            type: RolloutFailureType.serviceWithoutEndpoints,
+            message:
+              `Service ${input.service} has no Ready endpoints (selector ${JSON.stringify(found.selector)} ` +
+              `matches ${found.selectedReadyPods} Ready pod(s); ${found.readyEndpoints} listed as ready endpoints by ${input.deadlineAt})`,
+            nonRetryable: true,
+            details: [found],
+          });
+        await pause(Math.min(delayMs, Math.max(0, deadline - Date.now())), context);
+      }
     },
 
     /**

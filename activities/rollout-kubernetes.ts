@@ -8,16 +8,19 @@ import {
   getClusterCapacity,
   getWorkload,
   GPU_RESOURCE,
+  isPodReady,
   KubeInvalidError,
   KubeNotFoundError,
   parseQuantity,
   PatchType,
   sameQuantity,
+  selectorString,
   SENTINEL_FIELD_MANAGER,
   type ApplyResult,
   type ClusterRegistry,
   type Container,
   type KubeObject,
+  type PodObject,
   type PodTemplate,
   type WorkloadObject,
   withRetry,
@@ -387,6 +390,75 @@ export async function setServiceSelector(
     });
     return { changed: true, previous };
   });
+}
+
+interface EndpointSliceObject extends KubeObject {
+  endpoints?: { conditions?: { ready?: boolean | null }; targetRef?: { kind?: string; name?: string } }[];
+}
+
+const POD_TYPE = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
+const ENDPOINT_SLICE_TYPE = {
+  apiVersion: 'discovery.k8s.io/v1',
+  kind: 'EndpointSlice',
+  plural: 'endpointslices',
+  namespaced: true,
+};
+
+/** What a Service serves now: its selector, the Ready pods it matches, and how many of them its EndpointSlices list as ready. */
+export interface ServiceEndpoints {
+  selector: Record<string, string>;
+  /** Ready pods (not being deleted) that the selector matches. */
+  selectedReadyPods: number;
+  /** Of those, the ones the Service's EndpointSlices list with a ready endpoint. */
+  readyEndpoints: number;
+}
+
+/**
+ * Counts the Ready endpoints a Service has now. An endpoint counts only when its pod is Ready
+ * and matches the Service's current selector, so EndpointSlices the endpoint controller has
+ * not yet updated after a selector change (still listing the previous selector's pods) do not
+ * count.
+ */
+export async function readServiceEndpoints(
+  clusters: ClusterRegistry,
+  where: { cluster: string; namespace: string; name: string },
+): Promise<ServiceEndpoints> {
+  const client = clusters.client(where.cluster);
+  const subject = { namespace: where.namespace, kind: 'Service', name: where.name };
+  const service = await client.request<ServiceObject>({
+    method: 'GET',
+    path: resourcePath(SERVICE_TYPE, where.namespace, where.name),
+    subject,
+  });
+  const selector = service.spec.selector ?? {};
+  if (Object.keys(selector).length === 0) return { selector, selectedReadyPods: 0, readyEndpoints: 0 };
+  const [pods, slices] = await Promise.all([
+    client.request<{ items: PodObject[] }>({
+      method: 'GET',
+      path: resourcePath(POD_TYPE, where.namespace),
+      query: { labelSelector: selectorString({ matchLabels: selector }) },
+      subject,
+    }),
+    client.request<{ items: EndpointSliceObject[] }>({
+      method: 'GET',
+      path: resourcePath(ENDPOINT_SLICE_TYPE, where.namespace),
+      query: { labelSelector: `kubernetes.io/service-name=${where.name}` },
+      subject,
+    }),
+  ]);
+  const ready = new Set(
+    pods.items
+      .filter((p) => p.metadata.deletionTimestamp === undefined && isPodReady(p))
+      .map((p) => p.metadata.name),
+  );
+  const listed = new Set<string>();
+  for (const slice of slices.items)
+    for (const endpoint of slice.endpoints ?? []) {
+      const pod = endpoint.targetRef?.kind === 'Pod' ? endpoint.targetRef.name : undefined;
+      // A ready condition left unset means ready (discovery.k8s.io/v1).
+      if (pod !== undefined && ready.has(pod) && endpoint.conditions?.ready !== false) listed.add(pod);
+    }
+  return { selector, selectedReadyPods: ready.size, readyEndpoints: listed.size };
 }
 
 interface ReplicaSetObject extends KubeObject {

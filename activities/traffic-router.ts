@@ -44,8 +44,8 @@ export interface TrafficRouter {
 /**
  * Traffic by replica ratio: the stable `<name>` and the canary `<name>-canary` sit behind the
  * same Service selector, so the canary's share of the traffic is its share of the Ready pods.
- * Setting a weight is scaling the two Deployments (the scale subresource, read first, with a
- * resourceVersion precondition).
+ * Setting a weight is scaling the two Deployments (`scaleWorkload`: read first, then one patch
+ * of the count and its provenance annotations with a resourceVersion precondition).
  */
 export class ReplicaRatioRouter implements TrafficRouter {
   readonly kind = TrafficRouterKind.replicaRatio;

@@ -17,9 +17,9 @@ import {
 import { waitForRollout } from './wait.ts';
 import { readWorkload, retrying, subjectOf, workloadPath } from './workloads.ts';
 
-interface ScaleObject extends KubeObject {
-  metadata: { name: string; namespace: string; resourceVersion: string; [field: string]: unknown };
-  spec: { replicas?: number };
+/** The replica field each kind scales: `spec.replicas`, or a Job's `spec.parallelism`. */
+function countOf(target: WorkloadTarget, workload: WorkloadObject): number {
+  return target.kind === 'Job' ? (workload.spec.parallelism ?? 1) : (workload.spec.replicas ?? 1);
 }
 
 function result(
@@ -47,76 +47,56 @@ function result(
   };
 }
 
-/** Deployments and StatefulSets: read and write the scale subresource, with a resourceVersion precondition. */
-async function scaleSubresource(
+/** The provenance annotations the options ask for; empty when they name no plan or operation. */
+function provenance(o: MutationOptionsWithDefaults): Record<string, string> {
+  return {
+    ...(o.planId !== undefined && { [SentinelMetadata.planAnnotation]: o.planId }),
+    ...(o.operationId !== undefined && { [SentinelMetadata.operationAnnotation]: o.operationId }),
+  };
+}
+
+/** True when every provenance annotation asked for is already on the workload. */
+function provenanceRecorded(live: WorkloadObject, wanted: Record<string, string>): boolean {
+  return Object.entries(wanted).every(([key, value]) => live.metadata.annotations?.[key] === value);
+}
+
+/**
+ * One attempt: read the workload, then, if the count differs, one merge patch of the
+ * workload itself that sets the count and the provenance annotations together, under the
+ * resourceVersion that was read. One write means no moment exists at which the count has
+ * changed and the annotations still name the previous changer, so a worker killed at any
+ * point leaves either nothing or the whole change.
+ *
+ * `resumed` (a repeat of an operation whose earlier attempt may have made the change): when
+ * the count is already right but the annotations do not name this plan and operation, they
+ * are written (same precondition), which finishes what an earlier attempt of a two-write
+ * scale began. A first attempt that finds the count right writes nothing.
+ */
+async function scaleOnce(
   client: KubeClient,
   target: WorkloadTarget,
-  replicas: number,
+  count: number,
   o: MutationOptionsWithDefaults,
+  resumed: boolean,
 ): Promise<ScaleResult> {
-  const subject = subjectOf(target);
-  const path = workloadPath(target, 'scale');
-  const live = await client.request<ScaleObject>({ method: 'GET', path, subject, signal: o.signal });
-  const current = live.spec.replicas ?? 0;
-  if (current === replicas) return result(target, o, current, replicas, live.metadata.resourceVersion);
-  const stored = await client.request<ScaleObject>({
-    method: 'PUT',
-    path,
-    query: { fieldManager: o.fieldManager, ...(o.dryRun && { dryRun: 'All' }) },
-    body: {
-      apiVersion: 'autoscaling/v1',
-      kind: 'Scale',
-      metadata: {
-        name: target.name,
-        namespace: target.namespace,
-        resourceVersion: live.metadata.resourceVersion,
-      },
-      spec: { replicas },
-    },
-    subject,
-    signal: o.signal,
-  });
-  // The scale subresource carries no annotations; provenance goes on the workload itself.
-  if (!o.dryRun && (o.planId !== undefined || o.operationId !== undefined)) {
-    await client.request({
+  const live = await readWorkload(client, target, o.signal);
+  const current = countOf(target, live);
+  const annotations = provenance(o);
+  const field = target.kind === 'Job' ? 'parallelism' : 'replicas';
+  if (current === count) {
+    if (!resumed || o.dryRun || provenanceRecorded(live, annotations))
+      return result(target, o, current, count, live.metadata.resourceVersion ?? '');
+    const stamped = await client.request<WorkloadObject>({
       method: 'PATCH',
       path: workloadPath(target),
       query: { fieldManager: o.fieldManager },
-      body: {
-        metadata: {
-          annotations: {
-            ...(o.planId !== undefined && { [SentinelMetadata.planAnnotation]: o.planId }),
-            ...(o.operationId !== undefined && { [SentinelMetadata.operationAnnotation]: o.operationId }),
-          },
-        },
-      },
+      body: { metadata: { resourceVersion: live.metadata.resourceVersion, annotations } },
       contentType: PatchType.merge,
-      subject,
+      subject: subjectOf(target),
       signal: o.signal,
     });
+    return result(target, o, current, count, stamped.metadata.resourceVersion ?? '');
   }
-  return result(
-    target,
-    o,
-    current,
-    stored.spec.replicas ?? replicas,
-    stored.metadata.resourceVersion,
-    live,
-    stored,
-  );
-}
-
-/** Jobs: `spec.parallelism` (default 1), with a resourceVersion precondition. */
-async function scaleJob(
-  client: KubeClient,
-  target: WorkloadTarget,
-  parallelism: number,
-  o: MutationOptionsWithDefaults,
-): Promise<ScaleResult> {
-  const live = await readWorkload(client, target, o.signal);
-  const current = live.spec.parallelism ?? 1;
-  if (current === parallelism)
-    return result(target, o, current, parallelism, live.metadata.resourceVersion ?? '');
   const stored = await client.request<WorkloadObject>({
     method: 'PATCH',
     path: workloadPath(target),
@@ -124,12 +104,9 @@ async function scaleJob(
     body: {
       metadata: {
         resourceVersion: live.metadata.resourceVersion,
-        annotations: {
-          ...(o.planId !== undefined && { [SentinelMetadata.planAnnotation]: o.planId }),
-          ...(o.operationId !== undefined && { [SentinelMetadata.operationAnnotation]: o.operationId }),
-        },
+        ...(Object.keys(annotations).length > 0 && { annotations }),
       },
-      spec: { parallelism },
+      spec: { [field]: count },
     },
     contentType: PatchType.merge,
     subject: subjectOf(target),
@@ -139,7 +116,7 @@ async function scaleJob(
     target,
     o,
     current,
-    stored.spec.parallelism ?? parallelism,
+    countOf(target, stored),
     stored.metadata.resourceVersion ?? '',
     live,
     stored,
@@ -147,10 +124,12 @@ async function scaleJob(
 }
 
 /**
- * Sets a workload's replicas: the scale subresource of a Deployment or StatefulSet, the
+ * Sets a workload's replicas: `spec.replicas` of a Deployment or StatefulSet, the
  * parallelism of a Job. Reads first and does nothing when the count is already right, so a
- * retried call never scales twice; writes with a resourceVersion precondition, so a racing
- * write makes it re-read (409, retried) rather than overwrite.
+ * retried call never scales twice; the count and the provenance annotations
+ * (`sentinel.dev/plan`, `sentinel.dev/operation`) go in one merge patch with a
+ * resourceVersion precondition, so a racing write makes it re-read (409, retried) rather
+ * than overwrite, and the annotations always name the operation that made the last change.
  *
  * `params` may be the replica count itself (the milestone-1 form).
  */
@@ -170,9 +149,7 @@ export async function scaleWorkload(
   const o = mutationOptionsWithDefaults(options);
   const client = registry.client(target.cluster);
   const outcome = await retrying(o.retry, o.signal, () =>
-    target.kind === 'Job'
-      ? scaleJob(client, target, replicas, o)
-      : scaleSubresource(client, target, replicas, o),
+    scaleOnce(client, target, replicas, o, options.resumed ?? false),
   );
   if (o.wait) await waitForRollout(registry, target, o.wait);
   return outcome;

@@ -152,6 +152,15 @@ export interface MutationOptions {
    */
   operationId?: string;
   /**
+   * This call repeats an operation whose earlier attempt may already have made the change
+   * (a retried activity: `activityInfo().attempt > 1`). A verb that finds its change in place
+   * then makes sure the provenance annotations name this `planId`/`operationId`, finishing
+   * what the earlier attempt began; a first attempt that finds nothing to change writes
+   * nothing.
+   * @default false
+   */
+  resumed?: boolean;
+  /**
    * Wait for the rollout to finish after the change (never for dry runs). A no-op waits too,
    * so that a retried operation whose first attempt changed the workload still waits.
    * @default false

@@ -1,4 +1,4 @@
-import { CancellationScope, condition } from '@temporalio/workflow';
+import { CancellationScope, condition, patched } from '@temporalio/workflow';
 import type { RolloutBaseline } from '../activities/rollout-activities.ts';
 import {
   AnalysisRunKind,
@@ -17,6 +17,9 @@ import {
 import { templateStateOf } from '../domain/rollout-template.ts';
 import { startAnalysis } from './rollout-analysis.ts';
 import { RolloutFailure, RolloutRun, upsertRolloutSearchAttributes } from './rollout-run.ts';
+
+// Histories recorded before a promotion checked the active Service's endpoints end without it.
+const PROMOTED_NEEDS_ENDPOINTS_PATCH = 'bluegreen-promoted-needs-endpoints';
 
 /** The label the Deployment controller puts on each template's pods; the switch selects by it. */
 const POD_TEMPLATE_HASH = 'pod-template-hash';
@@ -280,6 +283,20 @@ async function finalize(
       null,
     );
   run.status.replicas = { total: names.total, stable: names.total, canary: 0 };
+  // Promoted means serving: the active Service, with its selector given back, must list Ready
+  // endpoints of the new pods; otherwise the rollout ends Failed with what the Service selects.
+  if (patched(PROMOTED_NEEDS_ENDPOINTS_PATCH)) {
+    try {
+      await run.waitServiceEndpoints(bg.activeService);
+    } catch (err) {
+      run.endStep(
+        Stage.finalize,
+        RolloutStepPhase.Failed,
+        `Service ${bg.activeService} has no Ready endpoints`,
+      );
+      throw err;
+    }
+  }
   // One Deployment again: no blue and green sides any more.
   run.status.activeSide = null;
   run.endStep(Stage.finalize);

@@ -15,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { PlanActivities } from '../activities/plan-activities.ts';
 import type {
+  ChangeAudit,
   ChangeOutcome,
   RolloutActivities,
   RolloutBaseline,
@@ -110,6 +111,10 @@ export interface StepDescriptor {
 
 /** How to find an inverse before a change runs: known, none, or from a server-side dry run. */
 export type InverseSource = RolloutChange | null | 'dryRun';
+
+// Histories recorded before each change was dry-run first (its intended change in the history,
+// for the audit of a retried change) apply changes without it.
+const RECORD_INTENDED_CHANGE_PATCH = 'record-intended-change';
 
 // Histories recorded before a full promotion ended the running analyses kept them measuring.
 const SKIP_ANALYSES_ON_PROMOTE_FULL_PATCH = 'skip-analyses-on-promote-full';
@@ -461,14 +466,34 @@ export class RolloutRun {
     return CancellationScope.nonCancellable(async () => {
       const audit = { seq: this.nextSeq(), kind, stepIndex, body };
       let undo = inverse;
+      let dry: ChangeOutcome | undefined;
       if (undo === 'dryRun') {
-        const dry = await kubernetes.applyRolloutChange({ rollout: this.ref, change, audit, dryRun: true });
+        dry = await kubernetes.applyRolloutChange({ rollout: this.ref, change, audit, dryRun: true });
         undo = dry.changed ? dry.inverse : null;
       }
       if (undo !== null && !this.committed)
         this.compensations.push({ inverse: undo, undoes: kind, stepIndex });
-      return kubernetes.applyRolloutChange({ rollout: this.ref, change, audit });
+      return this.applyRecorded(change, audit, dry);
     });
+  }
+
+  /**
+   * Applies a change and appends its audit record, the intended change recorded first: a
+   * server-side dry run (`dry`, when the caller already ran one) whose answer is in the
+   * workflow history before the write. A worker killed between the write and the audit
+   * append leaves the cluster changed; the retried activity then records the intended change
+   * instead of "nothing changed" (as plans do with their dry-run baseline).
+   */
+  private async applyRecorded(
+    change: RolloutChange,
+    audit: ChangeAudit,
+    dry?: ChangeOutcome,
+  ): Promise<ChangeOutcome> {
+    if (!patched(RECORD_INTENDED_CHANGE_PATCH))
+      return kubernetes.applyRolloutChange({ rollout: this.ref, change, audit });
+    const intended =
+      dry ?? (await kubernetes.applyRolloutChange({ rollout: this.ref, change, audit, dryRun: true }));
+    return kubernetes.applyRolloutChange({ rollout: this.ref, change, audit, intended });
   }
 
   /**
@@ -491,10 +516,11 @@ export class RolloutRun {
       const failures: string[] = [];
       for (const { inverse, undoes, stepIndex } of [...this.compensations].reverse()) {
         try {
-          const undone = await kubernetes.applyRolloutChange({
-            rollout: this.ref,
-            change: inverse,
-            audit: { seq: this.nextSeq(), kind: 'rollout.rollback', stepIndex, body: { undoes, reason } },
+          const undone = await this.applyRecorded(inverse, {
+            seq: this.nextSeq(),
+            kind: 'rollout.rollback',
+            stepIndex,
+            body: { undoes, reason },
           });
           // Capacity comes back before it goes: the pods an undo brought back (the stable
           // scaled up again) are Ready before the next undo removes the other side's.
@@ -608,6 +634,23 @@ export class RolloutRun {
     this.touch();
     try {
       return await waits.waitDeploymentReady({ target: this.spec.target, name, deadlineAt });
+    } finally {
+      this.status.waitingFor = null;
+      this.touch();
+    }
+  }
+
+  /**
+   * Waits until a Service has Ready endpoints for the pods its selector matches, by
+   * `progressDeadlineSeconds` from now (workflow time); past it the activity fails
+   * non-retryably with what it found.
+   */
+  async waitServiceEndpoints(service: string): Promise<void> {
+    const deadlineAt = new Date(Date.now() + this.spec.progressDeadlineSeconds * 1000).toISOString();
+    this.status.waitingFor = `Service ${service} to have Ready endpoints (deadline ${deadlineAt})`;
+    this.touch();
+    try {
+      await waits.waitServiceEndpoints({ target: this.spec.target, service, deadlineAt });
     } finally {
       this.status.waitingFor = null;
       this.touch();
