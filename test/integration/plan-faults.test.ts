@@ -228,4 +228,21 @@ describe('a string PostgreSQL cannot store (items 12 and 13)', () => {
     const abort = await api.request<Problem>('POST', `/v1/plans/${id}/abort`, { reason: 'stop it' });
     expect(abort.status).toBe(409);
   });
+
+  it('answers GET from the Temporal server when no workflow task runs, never 503', async () => {
+    // A plan whose workflow tasks nobody takes: no row, and a status query that cannot answer.
+    const id = 'faults-no-worker';
+    const handle = await stack.client.workflow.start('actionPlanWorkflow', {
+      taskQueue: 'plan-faults-nobody-serves-this',
+      workflowId: planWorkflowId(id),
+      args: [{ ...nulPlan(id), priority: 100, mode: 'execute', emergency: false }],
+    });
+    try {
+      const response = await api.request<PlanView>('GET', `/v1/plans/${id}`);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ planId: id, phase: 'Pending', status: null });
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
 });
