@@ -16,14 +16,19 @@ export const DEFAULT_TEXT_MAX_LENGTH = 4096;
 // followed by a low one, or a low one not preceded by a high one, is found as such.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
+const NO_NUL = /^[^\u0000]*$/;
+const NUL_MESSAGE = 'must not contain the NUL character (U+0000)';
+const SURROGATE_MESSAGE = 'must not contain a lone UTF-16 surrogate (not valid Unicode)';
+
 /**
  * Why `value` cannot be stored as written, or `undefined` when it can.
  *
  * @example storableTextProblem('a\u0000b') // 'must not contain the NUL character (U+0000)'
  */
 export function storableTextProblem(value: string): string | undefined {
-  if (value.includes('\u0000')) return 'must not contain the NUL character (U+0000)';
-  if (LONE_SURROGATE.test(value)) return 'must not contain a lone UTF-16 surrogate (not valid Unicode)';
+  if (!NO_NUL.test(value)) return NUL_MESSAGE;
+  if (LONE_SURROGATE.test(value)) return SURROGATE_MESSAGE;
   return undefined;
 }
 
@@ -50,10 +55,12 @@ export interface TextOptions {
  */
 export function text(options: TextOptions = {}): z.ZodString {
   const { min = 0, max = DEFAULT_TEXT_MAX_LENGTH } = options;
-  const schema = z.string().max(max);
+  // NUL as a pattern, so that the OpenAPI document says it; a lone surrogate cannot be
+  // written as a JSON Schema pattern and is checked by code.
+  const schema = z.string().max(max).regex(NO_NUL, NUL_MESSAGE);
   return (min > 0 ? schema.min(min) : schema).check((ctx) => {
-    const problem = storableTextProblem(ctx.value);
-    if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    if (LONE_SURROGATE.test(ctx.value))
+      ctx.issues.push({ code: 'custom', message: SURROGATE_MESSAGE, input: ctx.value });
   });
 }
 
@@ -74,26 +81,24 @@ export const dnsSubdomain = z
     'must be a lowercase RFC 1123 subdomain',
   );
 
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// Written as single patterns (not refinements) so that the OpenAPI document states them too.
+const LABEL_NAME = '[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?';
+const DNS_SUBDOMAIN = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*';
 
 /** A label (or annotation, or node selector) key: `name` or `prefix/name`, as Kubernetes validates it. */
-export const labelKey = z.string().refine(
-  (key) => {
-    const slash = key.indexOf('/');
-    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-    const name = slash >= 0 ? key.slice(slash + 1) : key;
-    if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
-    return name.length <= 63 && LABEL_NAME.test(name);
-  },
-  { message: 'must be a Kubernetes label key: [prefix/]name, name of up to 63 of A-Z a-z 0-9 - _ .' },
-);
+export const labelKey = z
+  .string()
+  .max(317)
+  .regex(
+    new RegExp(`^(?:(?=[^/]{1,253}/)${DNS_SUBDOMAIN}/)?${LABEL_NAME}$`),
+    'must be a Kubernetes label key: [prefix/]name, name of up to 63 of A-Z a-z 0-9 - _ .',
+  );
 
 /** A label value: empty, or up to 63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric. */
 export const labelValue = z
   .string()
   .max(63)
-  .refine((v) => v === '' || LABEL_NAME.test(v), { message: 'must be a Kubernetes label value' });
+  .regex(new RegExp(`^(?:${LABEL_NAME})?$`), 'must be a Kubernetes label value');
 
 /**
  * A container environment variable name as the apiserver accepts it: printable ASCII
