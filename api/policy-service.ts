@@ -100,30 +100,51 @@ export class PolicyService {
     return (await listCurrentPolicies(this.db)).map(canonical);
   }
 
-  /** The current version, or version `version` (readable even after a delete). */
+  /**
+   * The current version, or version `version`, of a policy that is not deleted. A deleted
+   * policy is gone from `/v1/policies` (404); its versions stay readable for the audit
+   * through {@link PolicyService.history}.
+   */
   async get(id: string, version?: number): Promise<PolicyVersionView> {
+    const rows = await this.liveVersions(id);
+    if (version === undefined) return toView(rows[0]!);
+    const row = rows.find((r) => r.version === version);
+    if (!row) throw new NotFoundError(`policy ${id} version ${version}`);
+    return toView(row);
+  }
+
+  /** Every stored version of a policy that is not deleted, newest first. */
+  async versions(id: string): Promise<PolicyVersionView[]> {
+    return (await this.liveVersions(id)).map(toView);
+  }
+
+  /**
+   * The audit's view: every stored version, newest first, deleted ones included, or version
+   * `version` alone. A delete never removes history.
+   */
+  async history(id: string): Promise<PolicyVersionView[]>;
+  async history(id: string, version: number): Promise<PolicyVersionView>;
+  async history(id: string, version?: number): Promise<PolicyVersionView[] | PolicyVersionView> {
     const rows = await listPolicyVersions(this.db, id);
-    if (version !== undefined) {
-      const row = rows.find((r) => r.version === version);
-      if (!row) throw new NotFoundError(`policy ${id} version ${version}`);
-      return toView(row);
-    }
+    if (rows.length === 0) throw new NotFoundError(`policy ${id}`);
+    if (version === undefined) return rows.map(toView);
+    const row = rows.find((r) => r.version === version);
+    if (!row) throw new NotFoundError(`policy ${id} version ${version}`);
+    return toView(row);
+  }
+
+  /** The versions of a policy, newest first; a 404 when there are none or the policy was deleted. */
+  private async liveVersions(id: string): Promise<PolicyRow[]> {
+    const rows = await listPolicyVersions(this.db, id);
     const latest = rows[0];
     if (!latest) throw new NotFoundError(`policy ${id}`);
     if (latest.deletedAt !== null) {
       throw new SentinelError(
         'SENTINEL_ERR_NOT_FOUND',
-        `policy ${id} was deleted at ${isoTime(latest.deletedAt)}; its versions stay readable (GET /v1/policies/${id}/versions, ?version=N)`,
+        `policy ${id} was deleted at ${isoTime(latest.deletedAt)}; its versions stay readable for the audit (GET /v1/policy-history/${id})`,
       );
     }
-    return toView(latest);
-  }
-
-  /** Every stored version, newest first, deleted ones included. */
-  async versions(id: string): Promise<PolicyVersionView[]> {
-    const rows = await listPolicyVersions(this.db, id);
-    if (rows.length === 0) throw new NotFoundError(`policy ${id}`);
-    return rows.map(toView);
+    return rows;
   }
 
   /**

@@ -18,8 +18,10 @@ export const MAX_BODY_DEPTH = 64;
  * before any route code sees it.
  */
 export function registerBodyParsers(app: FastifyInstance): void {
-  // Fastify's own JSON parser (prototype-poisoning protection, empty-body check), then the depth bound.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
+  // Fastify's own JSON parser (empty-body check; `__proto__` and `constructor.prototype` keys
+  // removed, so they can poison nothing and a body the schema allows is not refused for
+  // them), then the depth bound.
+  const parseJson = app.getDefaultJsonParser('remove', 'remove');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     void parseJson(request, body as string, (err, value) => {

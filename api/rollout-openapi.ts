@@ -1,14 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { RolloutSpecSchema, RolloutStatusSchema } from '../domain/rollout.ts';
 import { PromoteRequestSchema, RolloutControlRequestSchema } from '../domain/rollout-messages.ts';
-
-const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') =>
-  z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'openapi-3.0' });
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const problem = {
-  description: 'Problem details (RFC 9457)',
-  content: { 'application/problem+json': { schema: ref('Problem') } },
-};
+import { answer, AUTH_ERRORS, body, json, parametersOf, problems, ref } from './openapi-parts.ts';
+import { RolloutListQuery, RolloutPath } from './routes/rollouts.ts';
 
 /** Component schemas of the rollout routes, from the zod schemas the handlers validate with. */
 export function rolloutSchemas(): Record<string, unknown> {
@@ -20,21 +14,15 @@ export function rolloutSchemas(): Record<string, unknown> {
 
 /** `/v1/rollouts` paths (api/routes/rollouts.ts). A rollout's id is `cluster/namespace/name`. */
 export function rolloutPaths(): Record<string, unknown> {
-  const params = ['cluster', 'namespace', 'name'].map((name) => ({
-    name,
-    in: 'path',
-    required: true,
-    schema: { type: 'string' },
-  }));
-  const control = (action: string, body: z.ZodType, extra = '') => ({
+  const params = parametersOf(RolloutPath, 'path');
+  const control = (action: string, request: z.ZodType, extra = '') => ({
     post: {
       summary: `${action} a rollout (a Temporal update: the answer says whether it was accepted) (role operator)${extra}`,
       parameters: params,
-      requestBody: { content: { 'application/json': { schema: json(body, 'input') } } },
+      requestBody: body(json(request, 'input'), { required: false }),
       responses: {
-        '200': { description: 'Accepted, with the phase and what happens next' },
-        '404': problem,
-        '409': { ...problem, description: 'SENTINEL_ERR_CONTROL_REJECTED: the action cannot apply now' },
+        '200': answer('Accepted, with the phase and what happens next'),
+        ...problems(400, ...AUTH_ERRORS, 404, 409, 415, 503),
       },
     },
   });
@@ -45,27 +33,19 @@ export function rolloutPaths(): Record<string, unknown> {
         description:
           'Starts workflow rollout/<cluster>/<namespace>/<name>. One rollout runs per workload: a second start ' +
           'while one runs is a 409. The body is JSON or YAML (application/yaml). See docs/rollouts.md.',
-        requestBody: {
-          required: true,
-          content: {
-            'application/json': { schema: ref('RolloutSpec') },
-            'application/yaml': { schema: ref('RolloutSpec') },
-          },
-        },
+        requestBody: body(ref('RolloutSpec'), { yaml: true }),
         responses: {
-          '201': { description: 'Started; Location is the rollout' },
-          '400': problem,
-          '409': { ...problem, description: 'SENTINEL_ERR_CONFLICT: a rollout of this workload is running' },
+          '201': answer('Started; Location is the rollout'),
+          ...problems(400, ...AUTH_ERRORS, 409, 415, 503),
         },
       },
       get: {
         summary: 'List rollouts from Temporal visibility, newest first (role viewer)',
-        parameters: ['phase', 'cluster', 'namespace', 'kind', 'running', 'limit'].map((name) => ({
-          name,
-          in: 'query',
-          schema: { type: name === 'limit' ? 'integer' : 'string' },
-        })),
-        responses: { '200': { description: 'Rollouts with kind, phase and step' }, '400': problem },
+        parameters: parametersOf(RolloutListQuery, 'query'),
+        responses: {
+          '200': answer('Rollouts with kind, phase and step'),
+          ...problems(400, ...AUTH_ERRORS, 503),
+        },
       },
     },
     '/v1/rollouts/{cluster}/{namespace}/{name}': {
@@ -73,23 +53,16 @@ export function rolloutPaths(): Record<string, unknown> {
         summary: 'Get the latest rollout of a workload with its live status (role viewer)',
         parameters: params,
         responses: {
-          '200': {
-            description: 'The rollout; `status` is the workflow status query, or its result once ended',
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  properties: {
-                    rolloutId: { type: 'string' },
-                    workflowId: { type: 'string' },
-                    phase: { type: 'string' },
-                    status: ref('RolloutStatus'),
-                  },
-                },
-              },
+          '200': answer('The rollout; `status` is the workflow status query, or its result once ended', {
+            type: 'object',
+            properties: {
+              rolloutId: { type: 'string' },
+              workflowId: { type: 'string' },
+              phase: { type: 'string' },
+              status: { nullable: true, allOf: [ref('RolloutStatus')] },
             },
-          },
-          '404': problem,
+          }),
+          ...problems(400, ...AUTH_ERRORS, 404, 503),
         },
       },
     },

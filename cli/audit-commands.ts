@@ -65,7 +65,7 @@ export function registerAuditCommands(program: Command, api: () => ApiClient): v
             client
               .request<{ document?: PolicyDocument } & PolicyDocument>(
                 'GET',
-                `/v1/policies/${encodeURIComponent(id)}?version=${version}`,
+                `/v1/policy-history/${encodeURIComponent(id)}/${version}`,
               )
               .then(({ body }) => body.document ?? body)
               .catch((err: unknown) => {

@@ -199,8 +199,12 @@ export function registerPolicyCommands(program: Command, api: () => ApiClient): 
     .option('--version <n>', 'a specific version')
     .option('-o, --output <format>', 'yaml or json', 'yaml')
     .action(async (id: string, opts: { version?: string; output: string }) => {
-      const query = opts.version === undefined ? '' : `?version=${encodeURIComponent(opts.version)}`;
-      const { body } = await api().request<PolicyVersionView>('GET', `${path(id)}${query}`);
+      // A given version is read from the history, where a deleted policy's versions stay.
+      const url =
+        opts.version === undefined
+          ? path(id)
+          : `/v1/policy-history/${encodeURIComponent(id)}/${encodeURIComponent(opts.version)}`;
+      const { body } = await api().request<PolicyVersionView>('GET', url);
       if (opts.output === 'json') {
         console.log(JSON.stringify(body, null, 2));
         return;
@@ -212,10 +216,13 @@ export function registerPolicyCommands(program: Command, api: () => ApiClient): 
 
   policy
     .command('versions')
-    .description('list every stored version of a policy, newest first')
+    .description('list every stored version of a policy, newest first, deleted ones included')
     .argument('<id>', 'policy id')
     .action(async (id: string) => {
-      const { body } = await api().request<{ items: PolicyVersionView[] }>('GET', `${path(id)}/versions`);
+      const { body } = await api().request<{ items: PolicyVersionView[] }>(
+        'GET',
+        `/v1/policy-history/${encodeURIComponent(id)}`,
+      );
       for (const v of body.items) {
         const deleted = v.deletedAt ? `  deleted ${v.deletedAt}` : '';
         console.log(`${v.id}@${v.version}  ${v.createdAt}  ${v.createdBy}${deleted}`);

@@ -8,6 +8,7 @@ export const ErrorCodes = {
   SENTINEL_ERR_UNAUTHENTICATED: { status: 401, title: 'Missing or unknown bearer token' },
   SENTINEL_ERR_FORBIDDEN: { status: 403, title: 'Role not allowed' },
   SENTINEL_ERR_NOT_FOUND: { status: 404, title: 'Not found' },
+  SENTINEL_ERR_METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   SENTINEL_ERR_CONFLICT: { status: 409, title: 'Conflict' },
   SENTINEL_ERR_CONTROL_REJECTED: { status: 409, title: 'Control action rejected' },
   SENTINEL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },

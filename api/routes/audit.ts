@@ -3,13 +3,15 @@ import { z } from 'zod';
 import { parseOrThrow } from '../../domain/validate.ts';
 import { listAudit } from '../../store/audit.ts';
 import type { ApiContext } from '../context.ts';
+import { filterParam, integerParam } from '../query-params.ts';
 
-const AuditQuery = z.object({
-  planId: z.string().min(1).optional(),
-  workload: z.string().min(1).optional(),
-  kind: z.string().min(1).optional(),
-  fromSeq: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(5000).default(500),
+/** Query of `GET /v1/audit`. */
+export const AuditQuery = z.object({
+  planId: filterParam().optional(),
+  workload: filterParam().optional(),
+  kind: filterParam().optional(),
+  fromSeq: integerParam(0, 2_147_483_647).optional(),
+  limit: integerParam(1, 5000).default(500),
 });
 
 /** `/v1/audit`: the hash-chained audit trail, in chain order. */

@@ -5,11 +5,14 @@ import { ActionPlanInputSchema, PLAN_ID_PATTERN, PlanPhase } from '../../domain/
 import { ControlRequestSchema } from '../../domain/plan-messages.ts';
 import { parseOrThrow } from '../../domain/validate.ts';
 import type { ApiContext } from '../context.ts';
+import { integerParam } from '../query-params.ts';
 
-const PlanIdParams = z.object({ id: z.string().regex(PLAN_ID_PATTERN, 'not a valid plan id') });
-const ListQuery = z.object({
+/** Path of `/v1/plans/:id…`. */
+export const PlanIdParams = z.object({ id: z.string().regex(PLAN_ID_PATTERN, 'not a valid plan id') });
+/** Query of `GET /v1/plans`. */
+export const PlanListQuery = z.object({
   phase: z.enum(Object.values(PlanPhase) as [string, ...string[]]).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: integerParam(1, 500).default(50),
 });
 
 /** `/v1/plans`: submit, read, list and control ActionPlans. */
@@ -33,7 +36,7 @@ export function registerPlanRoutes(app: FastifyInstance, ctx: ApiContext): void 
 
   app.get('/v1/plans', async (request) => {
     ctx.auth.require(request, 'viewer');
-    const query = parseOrThrow(ListQuery, request.query, 'invalid query');
+    const query = parseOrThrow(PlanListQuery, request.query, 'invalid query');
     return { items: await ctx.plans.list(query) };
   });
 

@@ -5,11 +5,20 @@ import { ActionPlanInputSchema } from '../../domain/plan.ts';
 import { parseOrThrow } from '../../domain/validate.ts';
 import { POLICY_ID_PATTERN } from '../../policy/index.ts';
 import type { ApiContext } from '../context.ts';
+import { integerParam } from '../query-params.ts';
 
-const PolicyIdParams = z.object({
+/** Path of `/v1/policies/:id…`. */
+export const PolicyIdParams = z.object({
   id: z.string().max(253).regex(POLICY_ID_PATTERN, 'not a valid policy id'),
 });
-const GetQuery = z.object({ version: z.coerce.number().int().min(1).optional() });
+/** Path of `/v1/policy-history/:id/:version`. */
+export const PolicyVersionParams = PolicyIdParams.extend({
+  version: integerParam(1, 2_147_483_647),
+});
+/** Query of `GET /v1/policies/:id`. */
+export const PolicyGetQuery = z.object({
+  version: integerParam(1, 2_147_483_647).optional(),
+});
 
 /** Who stored a version: the name the caller gives in `X-Sentinel-Actor`, with the role it acted as. */
 function actorOf(request: FastifyRequest, role: string): string {
@@ -30,7 +39,7 @@ export function registerPolicyRoutes(app: FastifyInstance, ctx: ApiContext): voi
   app.get('/v1/policies/:id', async (request) => {
     ctx.auth.require(request, 'viewer');
     const { id } = parseOrThrow(PolicyIdParams, request.params, 'invalid path');
-    const { version } = parseOrThrow(GetQuery, request.query, 'invalid query');
+    const { version } = parseOrThrow(PolicyGetQuery, request.query, 'invalid query');
     return ctx.policies.get(id, version);
   });
 
@@ -38,6 +47,19 @@ export function registerPolicyRoutes(app: FastifyInstance, ctx: ApiContext): voi
     ctx.auth.require(request, 'viewer');
     const { id } = parseOrThrow(PolicyIdParams, request.params, 'invalid path');
     return { items: await ctx.policies.versions(id) };
+  });
+
+  // The audit's view, apart from /v1/policies/:id so that a deleted policy is gone from there.
+  app.get('/v1/policy-history/:id', async (request) => {
+    ctx.auth.require(request, 'viewer');
+    const { id } = parseOrThrow(PolicyIdParams, request.params, 'invalid path');
+    return { items: await ctx.policies.history(id) };
+  });
+
+  app.get('/v1/policy-history/:id/:version', async (request) => {
+    ctx.auth.require(request, 'viewer');
+    const { id, version } = parseOrThrow(PolicyVersionParams, request.params, 'invalid path');
+    return ctx.policies.history(id, version);
   });
 
   app.post('/v1/policies', async (request, reply) => {

@@ -5,14 +5,17 @@ import { PromoteRequestSchema, RolloutControlAction } from '../../domain/rollout
 import { ValidationError } from '../../domain/errors.ts';
 import { parseOrThrow } from '../../domain/validate.ts';
 import type { ApiContext } from '../context.ts';
+import { integerParam } from '../query-params.ts';
 import type { RolloutService } from '../rollout-service.ts';
 
-const RolloutPath = z.object({
+/** Path of `/v1/rollouts/:cluster/:namespace/:name…`. */
+export const RolloutPath = z.object({
   cluster: RolloutTargetSchema.shape.cluster,
   namespace: RolloutTargetSchema.shape.namespace,
   name: RolloutTargetSchema.shape.name,
 });
-const ListQuery = z.object({
+/** Query of `GET /v1/rollouts`. */
+export const RolloutListQuery = z.object({
   phase: z.enum(Object.values(RolloutPhase) as [string, ...string[]]).optional(),
   cluster: RolloutTargetSchema.shape.cluster.optional(),
   namespace: RolloutTargetSchema.shape.namespace.optional(),
@@ -21,7 +24,7 @@ const ListQuery = z.object({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: integerParam(1, 500).default(50),
 });
 
 /**
@@ -39,7 +42,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext, rol
 
   app.get('/v1/rollouts', async (request) => {
     ctx.auth.require(request, 'viewer');
-    const query = parseOrThrow(ListQuery, request.query, 'invalid query');
+    const query = parseOrThrow(RolloutListQuery, request.query, 'invalid query');
     return { items: await rollouts.list(query) };
   });
 
