@@ -269,10 +269,15 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
     return { seq: row.seq, hash: row.hash };
   };
 
+  /**
+   * `resumed`: a retried attempt of a change the workflow's dry run said would change
+   * something, so finding it in place means an earlier attempt made it.
+   */
   const applyChange = async (
     rollout: RolloutRef,
     change: RolloutChange,
     dryRun: boolean,
+    resumed = false,
   ): Promise<ChangeOutcome> => {
     const { target } = rollout;
     const where = (name: string) => ({ cluster: target.cluster, namespace: target.namespace, name });
@@ -315,7 +320,7 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
             dryRun,
             planId: rollout.workflowId,
             operationId: `${rollout.workflowId}/scale/${change.name}/${change.replicas}`,
-            resumed: (activityContext()?.info.attempt ?? 1) > 1,
+            resumed,
           },
         );
         return {
@@ -516,7 +521,8 @@ export function createRolloutActivities(deps: RolloutActivityDeps) {
       intended?: ChangeOutcome;
     }): Promise<ChangeOutcome> {
       const dryRun = input.dryRun ?? false;
-      const applied = await kube(() => applyChange(input.rollout, input.change, dryRun));
+      const resumed = (activityContext()?.info.attempt ?? 1) > 1 && input.intended?.changed === true;
+      const applied = await kube(() => applyChange(input.rollout, input.change, dryRun, resumed));
       const outcome =
         !dryRun && !applied.changed && input.intended?.changed
           ? { ...input.intended, dryRun: false }
