@@ -66,8 +66,36 @@ export function assertDepthWithin(value: unknown, maxDepth: number): void {
   }
 }
 
+/**
+ * The deepest nesting of flow collections (`[`, `{`) in YAML text, outside quotes and
+ * comments. The YAML parser recurses per level and can exhaust the process' memory on a
+ * megabyte of `[` (a crash, not an error), so this bound is checked on the text first.
+ */
+export function flowDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quote: string | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      i = end === -1 ? text.length : end;
+    } else if (c === '[' || c === '{') deepest = Math.max(deepest, ++depth);
+    else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return deepest;
+}
+
 /** A YAML request body (one document) as the value JSON would have given; errors name the line. */
 function parseYamlBody(text: string): unknown {
+  if (flowDepth(text) > MAX_BODY_DEPTH)
+    throw new ValidationError('request body', [
+      { path: '', message: `nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays` },
+    ]);
   let docs;
   try {
     docs = parseAllDocuments(text, { uniqueKeys: true });

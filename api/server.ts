@@ -38,7 +38,7 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     bodyLimit: MAX_BODY_BYTES,
     // Path parameters are validated by the routes (a 400 naming the field), not cut at 100
     // characters with a 414 the document cannot list.
-    maxParamLength: 4096,
+    routerOptions: { maxParamLength: 4096 },
     // Only the methods the OpenAPI document lists; HEAD and the rest are a 405 with Allow.
     exposeHeadRoutes: false,
   });

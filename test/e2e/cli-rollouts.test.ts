@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.ts';
-import { deployServing, rolloutApi, startRolloutStack, type RolloutStack } from '../support/rollout-stack.ts';
+import { runCli, spawnCli } from '../support/cli.ts';
+import { deployServing, startRolloutStack, type RolloutStack } from '../support/rollout-stack.ts';
 
 // The `sentinel rollout` commands against the whole stack: start from YAML, watch live
 // progress, promote an indefinite pause, list, and a refused control.
@@ -78,29 +78,35 @@ reason: ship v2 of the frontend
     );
     expect(started.code).toBe(0);
 
-    const watching = runCli(['rollout', 'get', 'local/web/frontend', '--watch', '--interval', '250'], {
+    // Waits for states, never moments: the watcher is only known to have drawn a frame once
+    // its output shows it, so the pause is promoted after the paused frame is on screen.
+    // Frames between two states (the analysis step while it measures) come and go faster
+    // than a slow-starting CLI can be sure to see; what they showed is asserted from the
+    // paused frame, where the step list and the analyses keep it.
+    const watching = spawnCli(['rollout', 'get', 'local/web/frontend', '--watch', '--interval', '250'], {
       env,
-      timeoutMs: 120_000,
     });
-    const api = rolloutApi(stack.apiUrl);
-    await api.until('local/web/frontend', (v) => v.status?.pause?.reason === 'step');
+    await watching.waitForOutput(/paused \(step\) until promoted/, 120_000);
     const promoted = await runCli(['rollout', 'promote', 'local/web/frontend', '--reason', 'looks good'], {
       env,
     });
     expect(promoted.stdout).toMatch(/accepted: the current pause ends/);
 
-    const watched = await watching;
+    const watched = await watching.exited;
     if (process.env.SENTINEL_WATCH_CAPTURE) writeFileSync(process.env.SENTINEL_WATCH_CAPTURE, watched.stdout);
     expect(watched.code).toBe(0);
-    expect(watched.stdout).toMatch(
-      /rollout local\/web\/frontend {2}canary {2}Progressing {2}step 1: analysis error-rate/,
+    const frames = watched.stdout.split(/^--- .*$/m).filter((frame) => frame.trim() !== '');
+    const paused = frames.find((frame) => /paused \(step\) until promoted/.test(frame))!;
+    expect(paused).toMatch(
+      /rollout local\/web\/frontend {2}canary {2}Paused {2}step 2: pause until promoted/,
     );
-    expect(watched.stdout).toMatch(/traffic {2}\[#{10}\.{10}\] 50% canary \(replica ratio\)/);
-    expect(watched.stdout).toMatch(/analysis step-1 \(step 1\): Successful/);
-    expect(watched.stdout).toMatch(/analysis background \(step 1\): Running/);
-    expect(watched.stdout).toMatch(/paused \(step\) until promoted/);
-    expect(watched.stdout).toMatch(/rollout local\/web\/frontend {2}canary {2}Promoted/);
-    expect(watched.stdout.split('\n--- ').length).toBeGreaterThan(4);
+    // The share shown is the real replica ratio (issue 14 item 6), here of 2 stable + 1 canary.
+    expect(paused).toMatch(/traffic {2}\[#+\.+\] \d+(\.\d)?% canary \(replica ratio\)/);
+    expect(paused).toMatch(/^ {3}\+ {2}1 analysis error-rate/m);
+    expect(paused).toMatch(/analysis step-1 \(step 1\): Successful/);
+    expect(paused).toMatch(/analysis background \(step 1\): Running/);
+    expect(frames.at(-1)).toMatch(/rollout local\/web\/frontend {2}canary {2}Promoted/);
+    expect(frames.length).toBeGreaterThanOrEqual(2);
 
     const listed = await runCli(['rollout', 'list', '--cluster', 'local'], { env });
     expect(listed.stdout).toMatch(/local\/web\/frontend\s+canary\s+Promoted/);
