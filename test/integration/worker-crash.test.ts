@@ -157,8 +157,12 @@ it('keeps a paused plan paused across a worker restart and resumes it', async ()
     env,
   });
   try {
-    await new Promise((r) => setTimeout(r, 3_000));
-    const paused = await handle.query(planStatusQuery);
+    // The new worker answers once it has polled; wait for that state, not for a moment.
+    const paused = await eventually(
+      () => handle.query(planStatusQuery),
+      (status) => status.phase === 'Paused',
+      60_000,
+    );
     expect(paused.phase).toBe('Paused');
     expect(paused.waitingFor).toMatch(/resume/);
     expect((await getWorkload(clusters, target2)).spec.replicas).toBe(2);
