@@ -70,17 +70,21 @@ describe('blue/green rollout', () => {
             previewService: 'shop-preview',
             prePromotionAnalysis: greenAnalysis,
             postPromotionAnalysis: greenAnalysis,
+            // Holds the pre-switch state until the test has looked at it (a state, not a moment).
+            autoPromotionEnabled: false,
           }),
         )
       ).status,
     ).toBe(201);
 
     // Before the switch, production traffic goes to blue only and the preview to green.
-    await api.until(id, (v) => v.status?.currentStep === 1);
+    const paused = await api.until(id, (v) => v.phase === 'Paused');
+    expect(paused.status?.analyses.map((a) => [a.id, a.phase])).toEqual([['pre-promotion', 'Successful']]);
     const blueHash = (await selector('shop'))['pod-template-hash'];
     expect(blueHash).toBeDefined();
     expect((await selector('shop-preview'))['pod-template-hash']).not.toBe(blueHash);
     expect(await servingPods(stack.registry, NS, 'shop')).toMatchObject({ stable: 2, green: 2 });
+    expect((await api.control(id, 'promote')).body.accepted).toBe(true);
 
     const switched = await api.until(id, (v) => v.status?.activeSide === 'green');
     expect(switched.status?.weight).toBe(100);
@@ -93,7 +97,7 @@ describe('blue/green rollout', () => {
     expect(view.status?.steps.map((s) => s.phase)).toEqual([
       'Completed',
       'Completed',
-      'Skipped',
+      'Completed',
       'Completed',
       'Completed',
       'Completed',

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RolloutSpecInput } from '../../domain/rollout.ts';
 import { getWorkload, scaleWorkload } from '../../k8s/index.ts';
-import { resourcePath } from '../../k8s/resources.ts';
 import {
   deployServing,
   removeServing,
   rolloutApi,
   servingPods,
   startRolloutStack,
+  watchReadyPods,
   type RolloutStack,
 } from '../support/rollout-stack.ts';
 import { eventually } from '../support/stack.ts';
@@ -31,66 +31,6 @@ function canarySpec(name: string, steps: unknown[], dynamicStableScale: boolean)
     progressDeadlineSeconds: 60,
     requestedBy: 'integration-test',
     reason: 'canary capacity test',
-  };
-}
-
-interface DeploymentItem {
-  metadata: { name: string; resourceVersion?: string };
-  status?: { readyReplicas?: number };
-}
-
-/**
- * Watches the namespace's Deployments from now on and keeps, after every event (in the
- * apiserver's order), the sum of Ready pods of `names`: the lowest sum seen is the least
- * capacity the workload had at any moment of the watch.
- */
-async function watchReadyPods(names: string[]) {
-  const client = stack.registry.client('local');
-  const path = resourcePath(
-    { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
-    NS,
-  );
-  const list = await client.request<{ metadata: { resourceVersion: string }; items: DeploymentItem[] }>({
-    method: 'GET',
-    path,
-  });
-  const ready = new Map<string, number>();
-  for (const item of list.items) ready.set(item.metadata.name, item.status?.readyReplicas ?? 0);
-  const sum = () => names.reduce((total, name) => total + (ready.get(name) ?? 0), 0);
-  const seen = { min: sum(), events: 0, closed: false, trail: [] as string[] };
-  const controller = new AbortController();
-  const watching = client
-    .watch<DeploymentItem>(
-      path,
-      { resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 1800 },
-      (event) => {
-        if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;
-        const { name } = event.object.metadata;
-        ready.set(name, event.type === 'DELETED' ? 0 : (event.object.status?.readyReplicas ?? 0));
-        seen.events++;
-        seen.min = Math.min(seen.min, sum());
-        seen.trail.push(names.map((n) => `${n}=${ready.get(n) ?? 0}`).join(' '));
-      },
-      { signal: controller.signal },
-    )
-    .then(
-      () => void (seen.closed = true),
-      () => undefined,
-    );
-  return {
-    seen,
-    ready: (name: string) => ready.get(name) ?? 0,
-    /** Waits until the watched state satisfies `done`. */
-    until: (done: () => boolean) =>
-      eventually(
-        () => Promise.resolve(done()),
-        (ok) => ok,
-        60_000,
-      ),
-    stop: async () => {
-      controller.abort();
-      await watching;
-    },
   };
 }
 
@@ -126,7 +66,7 @@ describe('canary capacity', () => {
       const name = `slow-${ending}`;
       await deployServing(stack.registry, { namespace: NS, name, replicas: 4, readyDelay: '3s' });
       const id = `local/${NS}/${name}`;
-      const watch = await watchReadyPods([name, `${name}-canary`]);
+      const watch = await watchReadyPods(stack.registry, NS, [name, `${name}-canary`]);
       expect(watch.ready(name)).toBe(4);
 
       await api.start(canarySpec(name, [{ setWeight: 50 }, { pause: {} }], true));

@@ -225,3 +225,64 @@ export function rolloutApi(apiUrl: string) {
       ),
   };
 }
+
+interface DeploymentItem {
+  metadata: { name: string; resourceVersion?: string };
+  status?: { readyReplicas?: number };
+}
+
+/**
+ * Watches the Deployments of `namespace` in cluster `local` from now on and keeps, after every event (in the
+ * apiserver's order), the sum of Ready pods of `names`: the lowest sum seen is the least
+ * capacity the workload had at any moment of the watch. `seen.trail` lists each state.
+ * `until(done)` waits (60 s at most) for a watched state; `stop()` ends the watch.
+ */
+export async function watchReadyPods(clusters: ClusterRegistry, namespace: string, names: string[]) {
+  const client = clusters.client('local');
+  const path = resourcePath(
+    { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
+    namespace,
+  );
+  const list = await client.request<{ metadata: { resourceVersion: string }; items: DeploymentItem[] }>({
+    method: 'GET',
+    path,
+  });
+  const ready = new Map<string, number>();
+  for (const item of list.items) ready.set(item.metadata.name, item.status?.readyReplicas ?? 0);
+  const sum = () => names.reduce((total, name) => total + (ready.get(name) ?? 0), 0);
+  const seen = { min: sum(), events: 0, closed: false, trail: [] as string[] };
+  const controller = new AbortController();
+  const watching = client
+    .watch<DeploymentItem>(
+      path,
+      { resourceVersion: list.metadata.resourceVersion, timeoutSeconds: 1800 },
+      (event) => {
+        if (event.type === 'BOOKMARK' || event.type === 'ERROR') return;
+        const { name } = event.object.metadata;
+        ready.set(name, event.type === 'DELETED' ? 0 : (event.object.status?.readyReplicas ?? 0));
+        seen.events++;
+        seen.min = Math.min(seen.min, sum());
+        seen.trail.push(names.map((n) => `${n}=${ready.get(n) ?? 0}`).join(' '));
+      },
+      { signal: controller.signal },
+    )
+    .then(
+      () => void (seen.closed = true),
+      () => undefined,
+    );
+  return {
+    seen,
+    ready: (name: string) => ready.get(name) ?? 0,
+    /** Waits until the watched state satisfies `done`. */
+    until: (done: () => boolean) =>
+      eventually(
+        () => Promise.resolve(done()),
+        (ok) => ok,
+        60_000,
+      ),
+    stop: async () => {
+      controller.abort();
+      await watching;
+    },
+  };
+}
