@@ -117,7 +117,10 @@ describe('runMeasurement against Prometheus and the workload simulator', () => {
     const empty = await activities.runMeasurement({
       metric: { ...metric, provider: { prometheus: { query: 'http_requests_total{version="nope"}' } } },
     });
-    expect(empty).toMatchObject({ phase: 'Error', errorCode: 'SENTINEL_ERR_ANALYSIS_INPUT', values: [] });
+    // No series is no data, not a fault of the query: Inconclusive (never Successful, never an
+    // Error that would count toward a rollback), unless a condition tests for it.
+    expect(empty).toMatchObject({ phase: 'Inconclusive', values: [] });
+    expect(empty.errorCode).toBeUndefined();
 
     const unreachable = createAnalysisActivities({ prometheusUrl: `http://127.0.0.1:${await freePort()}` });
     expect(await unreachable.runMeasurement({ metric })).toMatchObject({
