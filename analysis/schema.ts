@@ -22,10 +22,25 @@ const NameSchema = z
     'must be a lowercase name of a-z, 0-9 and "-", starting and ending alphanumeric',
   );
 
-/** A duration as operators write it: `"30s"`, `"5m"`, `"1h30m"` (ms, s, m, h, d, w). */
-export const AnalysisDurationSchema = z.string().refine((text) => parseDuration(text) !== undefined, {
-  message: 'expected a positive duration such as "30s", "5m" or "1h30m"',
-});
+/**
+ * Longest duration a rollout or analysis accepts (a pause, an interval, a delay): 365 days.
+ * Longer ones are typing mistakes, and past about 8.6e15 ms a time is not representable at all.
+ */
+export const MAX_DURATION_MS = 365 * 86_400_000;
+
+/**
+ * A duration as operators write it: `"30s"`, `"5m"`, `"1h30m"` (ms, s, m, h, d, w), positive
+ * and at most {@link MAX_DURATION_MS}.
+ */
+export const AnalysisDurationSchema = z
+  .string()
+  .max(100)
+  .refine((text) => parseDuration(text) !== undefined, {
+    message: 'expected a positive duration such as "30s", "5m" or "1h30m"',
+  })
+  .refine((text) => (parseDuration(text) ?? 0) <= MAX_DURATION_MS, {
+    message: 'must be at most 365d',
+  });
 
 /**
  * A condition in the analysis condition language (docs/analysis.md), checked when the
@@ -92,6 +107,15 @@ export const MetricSchema = z
         code: 'custom',
         path: ['interval'],
         message: `is required when count is more than 1 (count is ${metric.count})`,
+      });
+    // A metric fails on its (failureLimit + 1)th failed measurement; with no more measurements
+    // than that it can never fail, and a bad canary would pass it.
+    const measurements = metric.count ?? (metric.interval === undefined ? 1 : undefined);
+    if (measurements !== undefined && metric.failureLimit >= measurements)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failureLimit'],
+        message: `must be less than the ${measurements} measurement(s) the metric takes (failureLimit is ${metric.failureLimit}): the metric could never fail`,
       });
   });
 /** A validated metric, defaults filled. */

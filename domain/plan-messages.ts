@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import { text } from './strings.ts';
 import type { PlanStatus } from './plan.ts';
 
 /**
@@ -15,8 +16,8 @@ export function planWorkflowId(planId: string): string {
 
 /** Who asks for a control action, and why; every field optional so bare CLI signals work. */
 export const ControlRequestSchema = z.object({
-  actor: z.string().min(1).max(200).optional(),
-  reason: z.string().min(1).max(2000).optional(),
+  actor: text({ min: 1, max: 200 }).optional(),
+  reason: text({ min: 1, max: 2000 }).optional(),
 });
 export type ControlRequest = z.infer<typeof ControlRequestSchema>;
 

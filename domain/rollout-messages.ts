@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
+import { text } from './strings.ts';
 import { rolloutId, type RolloutPhase, type RolloutStatus, type RolloutTarget } from './rollout.ts';
 
 /**
@@ -21,8 +22,8 @@ export const RolloutWorkflowType = {
 
 /** Who asks for a control action, and why; every field optional so bare CLI signals work. */
 export const RolloutControlRequestSchema = z.object({
-  actor: z.string().min(1).max(200).optional(),
-  reason: z.string().min(1).max(2000).optional(),
+  actor: text({ min: 1, max: 200 }).optional(),
+  reason: text({ min: 1, max: 2000 }).optional(),
 });
 export type RolloutControlRequest = z.infer<typeof RolloutControlRequestSchema>;
 

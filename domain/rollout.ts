@@ -251,6 +251,19 @@ export const RolloutSpecSchema = z
     reason: text({ min: 1, max: 2000 }),
   })
   .superRefine((spec, ctx) => {
+    // Templates are referred to by name: a second template of one name would silently replace
+    // the first.
+    const firstIndex = new Map<string, number>();
+    spec.analysisTemplates.forEach((t, i) => {
+      const first = firstIndex.get(t.name);
+      if (first === undefined) firstIndex.set(t.name, i);
+      else
+        ctx.addIssue({
+          code: 'custom',
+          path: ['analysisTemplates', i, 'name'],
+          message: `duplicates analysisTemplates[${first}].name "${t.name}": template names must be unique`,
+        });
+    });
     const templates = new Map(spec.analysisTemplates.map((t) => [t.name, t]));
     // `awaited`: the rollout waits for the analysis to end (a step, pre- or post-promotion),
     // so each of its metrics must end by itself; only a background analysis is ended by

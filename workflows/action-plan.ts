@@ -188,8 +188,8 @@ class PlanExecution {
   abort(request: ControlRequest = {}): ControlResult {
     if (this.finished) return this.reject('abort');
     this.abortRequest ??= {
-      actor: request.actor ?? 'unknown',
-      reason: request.reason ?? 'aborted by operator',
+      actor: toStorableText(request.actor ?? 'unknown'),
+      reason: toStorableText(request.reason ?? 'aborted by operator'),
     };
     this.stepScope?.cancel();
     return {

@@ -53,6 +53,7 @@ import {
   type RolloutControlResult,
 } from '../domain/rollout-messages.ts';
 import { SearchAttributes } from '../domain/search-attributes.ts';
+import { toStorableText } from '../domain/strings.ts';
 
 // Bookkeeping (status events, audit, lock requests, capacity reads) never changes a cluster.
 const bookkeeping = proxyActivities<RolloutActivities & Pick<PlanActivities, 'requestWorkloadLock'>>({
@@ -271,8 +272,8 @@ export class RolloutRun {
     const why = this.refusal('pause');
     if (why) return this.reject(why);
     this.operatorPause = {
-      actor: request.actor ?? 'unknown',
-      reason: request.reason ?? 'paused by operator',
+      actor: toStorableText(request.actor ?? 'unknown'),
+      reason: toStorableText(request.reason ?? 'paused by operator'),
     };
     log.info('rollout pause requested', { actor: request.actor });
     return this.accept('the rollout holds before its next step');
@@ -290,8 +291,8 @@ export class RolloutRun {
     const why = this.refusal('abort');
     if (why) return this.reject(why);
     this.abortRequest = {
-      actor: request.actor ?? 'unknown',
-      reason: request.reason ?? 'aborted by operator',
+      actor: toStorableText(request.actor ?? 'unknown'),
+      reason: toStorableText(request.reason ?? 'aborted by operator'),
     };
     this.status.abort = { ...this.abortRequest, at: new Date().toISOString() };
     this.stepsScope?.cancel();
@@ -308,8 +309,8 @@ export class RolloutRun {
       // The operator has decided: analyses still measuring end now, recorded as skipped, so
       // none of their later measurements can roll the rollout back.
       const by = {
-        actor: request.actor ?? 'unknown',
-        reason: `promote --full${request.reason ? `: ${request.reason}` : ''}`,
+        actor: toStorableText(request.actor ?? 'unknown'),
+        reason: toStorableText(`promote --full${request.reason ? `: ${request.reason}` : ''}`),
       };
       if (patched(SKIP_ANALYSES_ON_PROMOTE_FULL_PATCH))
         for (const analysis of [...this.runningAnalyses]) analysis.skip(by);

@@ -246,3 +246,58 @@ describe('rollout spec: analyses that would never end or would merge measurement
     ).toEqual([]);
   });
 });
+
+// Inputs of the same kinds found after the first fixes (a QA pass over the fixed API).
+describe('rollout spec: analyses that could never fail, shadowed templates, durations past any clock', () => {
+  const metricOf = (fields: Record<string, unknown>) => ({
+    name: 'error-rate',
+    provider: { prometheus: { query: 'up' } },
+    failureCondition: 'result[0] > 0.5',
+    ...fields,
+  });
+  const withTemplates = (...analysisTemplates: unknown[]) =>
+    base(
+      { canary: { steps: [{ setWeight: 20 }, { analysis: { templates: [{ templateName: 't1' }] } }] } },
+      { analysisTemplates },
+    );
+
+  it('refuses a failureLimit that is not less than the measurements taken (the metric could never fail)', () => {
+    const spec = withTemplates({
+      name: 't1',
+      metrics: [metricOf({ count: 2, interval: '1s', failureLimit: 5 })],
+    });
+    expect(issues(spec)).toEqual([
+      'analysisTemplates.0.metrics.0.failureLimit: must be less than the 2 measurement(s) the metric takes (failureLimit is 5): the metric could never fail',
+    ]);
+    // A one-shot metric takes one measurement.
+    expect(issues(withTemplates({ name: 't1', metrics: [metricOf({ failureLimit: 1 })] }))).toHaveLength(1);
+    // failureLimit 1 of 3: the second failure fails the metric.
+    expect(
+      issues(
+        withTemplates({ name: 't1', metrics: [metricOf({ count: 3, interval: '1s', failureLimit: 1 })] }),
+      ),
+    ).toEqual([]);
+  });
+
+  it('refuses two analysisTemplates of one name (the second would silently replace the first)', () => {
+    const spec = withTemplates(
+      { name: 't1', metrics: [metricOf({ count: 1 })] },
+      { name: 't1', metrics: [{ ...metricOf({ count: 1 }), name: 'other' }] },
+    );
+    expect(issues(spec)).toEqual([
+      'analysisTemplates.1.name: duplicates analysisTemplates[0].name "t1": template names must be unique',
+    ]);
+  });
+
+  it('refuses durations past 365 days, however they are written', () => {
+    for (const duration of ['99999999999999999999w', '366d', '53w']) {
+      expect(issues(base({ canary: { steps: [{ pause: { duration } }] } }))).toEqual([
+        'strategy.canary.steps.0.pause.duration: must be at most 365d',
+      ]);
+    }
+    expect(issues(base({ canary: { steps: [{ pause: { duration: '7d' } }] } }))).toEqual([]);
+    expect(
+      issues(base({ canary: { steps: [{ setWeight: 10 }] } }, { capacityCheckInterval: '1000w' })),
+    ).toEqual(['capacityCheckInterval: must be at most 365d']);
+  });
+});
