@@ -19,15 +19,42 @@ export function registerDevCommand(program: Command): void {
       async (opts: { demo?: boolean; exitAfterDemo?: boolean; temporalPort: string; uiPort: string }) => {
         const config = loadConfig();
         const log = (message: string) => process.stderr.write(`[sentinel dev] ${message}\n`);
+        // The handler is in place before anything starts: a Ctrl-C during start-up (which the
+        // terminal also sends to the tools start-up runs in this process group) aborts it,
+        // stops what has started and exits 0, like one after start-up.
+        const abort = new AbortController();
+        let starting: Promise<LocalStack> | undefined = undefined;
+        const stopped = stopOnSignals(async (signal) => {
+          abort.abort(new Error(`${signal} during start-up`));
+          // An aborted start-up stops what it started itself before it rejects.
+          const started = await starting?.catch(() => undefined);
+          await started?.stop();
+        }, log);
         log(
           'starting the local stack (first run builds tools into the machine-wide cache; this takes a while)',
         );
-        const stack = await startLocalStack(config, {
+        starting = startLocalStack(config, {
           externalTemporal: process.env.TEMPORAL_ADDRESS !== undefined,
           log,
           temporalPorts: { port: Number(opts.temporalPort), uiPort: Number(opts.uiPort) },
+          signal: abort.signal,
         });
-        const stopped = stopOnSignals(stack, log);
+        let stack: LocalStack;
+        try {
+          stack = await starting;
+        } catch (err) {
+          // A child killed by the same Ctrl-C can fail start-up before the signal's handler has
+          // run; let a signal already delivered be handled (the poll phase) before deciding.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (!abort.signal.aborted) throw err;
+          // The stop was requested: the failure is its consequence, not an error.
+          await stopped;
+          process.exit(0);
+        }
+        if (abort.signal.aborted) {
+          await stopped;
+          process.exit(0);
+        }
         console.log(`
 Sentinel is running.
   API              ${stack.apiUrl}   (OpenAPI: ${stack.apiUrl}/openapi.json)
@@ -56,12 +83,16 @@ Press Ctrl-C to stop.
 const SIGNAL_NUMBER = { SIGINT: 2, SIGTERM: 15 } as const;
 
 /**
- * Resolves once a first SIGINT or SIGTERM has stopped the stack in order (HTTP, worker,
- * Temporal connections, database, services: {@link LocalStack.stop}). A second signal while
- * that runs forces the exit (128 + signal number, 130 for Ctrl-C); the exit hook of
- * testbed/process.ts then kills every service still running.
+ * Installs the SIGINT / SIGTERM handlers and resolves once a first signal has run `stop`
+ * (start-up aborted, then the stack stopped in order: HTTP, worker, Temporal connections,
+ * database, services: {@link LocalStack.stop}). A second signal while that runs forces the
+ * exit (128 + signal number, 130 for Ctrl-C); the exit hook of testbed/process.ts then kills
+ * every service still running.
  */
-function stopOnSignals(stack: LocalStack, log: (message: string) => void): Promise<void> {
+function stopOnSignals(
+  stop: (signal: keyof typeof SIGNAL_NUMBER) => Promise<void>,
+  log: (message: string) => void,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: keyof typeof SIGNAL_NUMBER) => {
@@ -71,7 +102,7 @@ function stopOnSignals(stack: LocalStack, log: (message: string) => void): Promi
       }
       stopping = true;
       log(`${signal}: stopping everything (again to force)`);
-      void stack.stop().then(() => {
+      void stop(signal).then(() => {
         log('stopped');
         resolve();
       });

@@ -33,6 +33,10 @@ export interface LocalStack extends AsyncDisposable {
  * configuration does not point elsewhere (Temporal dev server unless TEMPORAL_ADDRESS is
  * set, a local cluster unless KUBECONFIG / SENTINEL_CLUSTERS is set, PGlite unless
  * DATABASE_URL is set).
+ *
+ * When `options.signal` aborts during start-up (Ctrl-C on `sentinel dev`), start-up ends at
+ * the next step: what has started is stopped in reverse order and the promise rejects with
+ * the signal's reason, so nothing is left behind.
  */
 export async function startLocalStack(
   config: Config,
@@ -45,8 +49,12 @@ export async function startLocalStack(
      * for rollout analyses; the worker queries that Prometheus unless `PROMETHEUS_URL` is set.
      */
     observability?: { workloadSimulator?: WorkloadSimulatorOptions };
+    /** Aborts start-up: the services started so far are stopped and the start rejects. */
+    signal?: AbortSignal;
   },
 ): Promise<LocalStack> {
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const useLocalCluster = !config.SENTINEL_CLUSTERS && !config.KUBECONFIG;
   const testbed = await startTestbed({
     temporal: !options.externalTemporal,
@@ -58,6 +66,7 @@ export async function startLocalStack(
       prometheus: true,
       workloadSimulator: options.observability.workloadSimulator ?? true,
     }),
+    ...(signal ? { signal } : {}),
   });
   // Stopped in reverse order of start: HTTP first (no new requests), then the worker
   // (drained), then the Temporal connections, the database, and the services last.
@@ -68,6 +77,7 @@ export async function startLocalStack(
       while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
     })());
   try {
+    signal?.throwIfAborted();
     const temporalAddress = testbed.temporal?.address ?? config.TEMPORAL_ADDRESS;
     const clusterSpec = useLocalCluster ? testbed.clusterSpec : (config.SENTINEL_CLUSTERS ?? []);
     const clusters =
@@ -76,9 +86,11 @@ export async function startLocalStack(
         : ClusterRegistry.fromKubeconfigs(config.KUBECONFIG!);
     const database = await openDatabase(databaseTargetFromEnv(config.SENTINEL_DATA_DIR, config));
     cleanups.push(() => database.close());
+    signal?.throwIfAborted();
 
     const temporalClient = await connectTemporalClient(temporalAddress);
     cleanups.push(() => temporalClient.close());
+    signal?.throwIfAborted();
     const connection = temporalClient.connection;
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
@@ -118,8 +130,10 @@ export async function startLocalStack(
       clusters,
       ...(config.SENTINEL_API_TOKENS ? { tokens: config.SENTINEL_API_TOKENS } : {}),
     });
+    signal?.throwIfAborted();
     const apiUrl = await api.listen({ host: config.SENTINEL_API_HOST, port: config.SENTINEL_API_PORT });
     cleanups.push(() => api.close());
+    signal?.throwIfAborted();
     return {
       apiUrl,
       temporalAddress,

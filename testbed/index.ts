@@ -35,6 +35,11 @@ export interface TestbedOptions {
   dataDir?: string;
   keep?: boolean;
   log?: (message: string) => void;
+  /**
+   * Aborts start-up: no further service is started, the ones starting are waited for, then
+   * everything started is stopped and {@link startTestbed} rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 /** Running services. Dispose it (`await using`) to stop every process it started. */
@@ -53,7 +58,8 @@ export interface Testbed extends AsyncDisposable {
 
 /**
  * Starts the requested real services in parallel. If any fails to start, the ones already
- * running are stopped before the error propagates, so nothing is left behind.
+ * running are stopped before the error propagates, so nothing is left behind; the same
+ * happens when {@link TestbedOptions.signal} aborts during start-up.
  */
 export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'sentinel-testbed-'));
@@ -61,6 +67,7 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
   const stack: AsyncDisposable[] = [];
   const started = Date.now();
   const timed = async <T extends AsyncDisposable>(name: string, start: () => Promise<T>): Promise<T> => {
+    options.signal?.throwIfAborted();
     const t0 = Date.now();
     const service = await start();
     stack.push(service);
@@ -106,6 +113,8 @@ export async function startTestbed(options: TestbedOptions): Promise<Testbed> {
       ),
     ]);
     const observed = await observability;
+    // A stop requested while the services were starting wins over any start failure it caused.
+    options.signal?.throwIfAborted();
     if (observed.status === 'rejected') throw observed.reason;
     const failure = results.find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;

@@ -39,6 +39,22 @@ function alive(pid: number): boolean {
   }
 }
 
+/**
+ * Live processes `pgrep` finds: `['-g', pgid]` those of a process group, `['-f', dir]` those whose
+ * command line names `dir` (every service keeps its data there), orphans included.
+ */
+function processesUsing(pgrepArgs: string[]): number[] {
+  try {
+    return execFileSync('pgrep', pgrepArgs, { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number)
+      .filter(alive);
+  } catch {
+    return []; // pgrep exits 1 when there is none
+  }
+}
+
 /** Starts `sentinel dev` and waits for the state "ready": its API answers. */
 async function startDev(
   dataDir: string,
@@ -110,5 +126,28 @@ describe('sentinel dev stops on Ctrl-C', () => {
       (left) => left.length === 0,
       30_000,
     );
+  });
+
+  it('exits 0 on a first Ctrl-C to its process group during start-up and leaves no process behind', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'sentinel-dev-early-'));
+    // Its own process group, as a terminal runs it: Ctrl-C reaches it and every tool it runs.
+    const dev = spawnCli(['dev', '--temporal-port', '0', '--ui-port', '0'], {
+      env: { SENTINEL_DATA_DIR: dataDir, SENTINEL_API_PORT: '0' },
+      detached: true,
+    });
+    running = dev;
+    // The state "start-up has begun": the first line of `sentinel dev`, before any service is up.
+    await dev.waitForOutput(/\[sentinel dev\] starting the local stack/, 60_000);
+    const pid = dev.child.pid!;
+    process.kill(-pid, 'SIGINT');
+    const result = await dev.exited;
+    expect(result.stderr).toMatch(/SIGINT: stopping everything/);
+    expect(result.stderr).toMatch(/\] stopped$/m);
+    expect(result.stderr).not.toMatch(/SIGINT again/);
+    expect(result.stderr).not.toMatch(/uncaught|unhandled|^error:/im);
+    expect(result.code).toBe(0);
+    // Stopped by the program itself: nothing of its group or of its services is left.
+    expect(processesUsing(['-g', String(pid)])).toEqual([]);
+    expect(processesUsing(['-f', dataDir])).toEqual([]);
   });
 });

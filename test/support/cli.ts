@@ -51,11 +51,19 @@ export interface RunningCli {
  * Starts the real `sentinel` CLI without waiting for it, so a test can wait for a state it
  * prints (a frame of `--watch`, the ready banner of `sentinel dev`) and then act.
  */
-export function spawnCli(args: string[], options: { env?: Record<string, string> } = {}): RunningCli {
+export function spawnCli(
+  args: string[],
+  options: {
+    env?: Record<string, string>;
+    /** In its own process group (pid = group id), as a terminal runs it: `process.kill(-pid, sig)` is Ctrl-C. */
+    detached?: boolean;
+  } = {},
+): RunningCli {
   const child = spawn(process.execPath, [join(repoRoot, 'bin', 'sentinel.mjs'), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.detached ? { detached: true } : {}),
   });
   let stdout = '';
   let stderr = '';
