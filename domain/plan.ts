@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseQuantity } from '../policy/quantity.ts';
 import {
   dnsLabel,
   dnsSubdomain,
@@ -27,7 +28,20 @@ export function workloadKey(t: WorkloadTarget): string {
   return `${t.cluster}/${t.namespace}/${t.kind}/${t.name}`;
 }
 
-const ResourceQuantity = z.union([text({ min: 1, max: 64 }), z.number().nonnegative()]);
+/** Largest quantity value accepted: the apiserver keeps quantities as int64 (milli-units aside). */
+const MAX_QUANTITY = 2 ** 63;
+
+/**
+ * A resource quantity (`500m`, `16Gi`, `2`, `1e3`, or a number), checked with the policy
+ * engine's parser so that what the apiserver would refuse, or write as nonsense, is a 400.
+ */
+const ResourceQuantity = z.union([text({ min: 1, max: 64 }), z.number().nonnegative()]).refine(
+  (value) => {
+    const parsed = parseQuantity(value);
+    return parsed !== undefined && parsed <= MAX_QUANTITY;
+  },
+  { message: 'must be a Kubernetes quantity such as "500m", "16Gi" or 2, at most 2^63' },
+);
 
 /** Container requests and limits as Kubernetes writes them (`cpu: 500m`, `nvidia.com/gpu: 1`). */
 export const ContainerResourcesSchema = z.strictObject({

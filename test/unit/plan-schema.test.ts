@@ -69,3 +69,24 @@ describe('ActionPlan schema', () => {
     expect(ActionPlanInputSchema.safeParse({ ...base, notAfter: '2026-01-01T00:00:00Z' }).success).toBe(true);
   });
 });
+
+// A QA pass after the boundary-string fixes: quantities the apiserver refuses (`lots`) or
+// writes as nonsense (`1e308` → `100e306`) reached the cluster; they are refused here.
+describe('resource quantities', () => {
+  const update = (cpu: unknown) => ({
+    id: 'q',
+    verb: 'update',
+    target: { cluster: 'local', namespace: 'ml', kind: 'Deployment', name: 'inference' },
+    params: { container: 'server', resources: { limits: { cpu } } },
+    requestedBy: 'sre',
+    reason: 'test',
+  });
+  it.each(['lots', 1e308, '1e308', -1, '10Zi'])('refuses cpu %s, naming the field', (cpu) => {
+    const result = ActionPlanInputSchema.safeParse(update(cpu));
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path.join('.')).toBe('steps.0.params.resources.limits.cpu');
+  });
+  it.each(['500m', '2', 4, '1.5', '16Gi', '1e3'])('accepts cpu %s', (cpu) => {
+    expect(ActionPlanInputSchema.safeParse(update(cpu)).success).toBe(true);
+  });
+});
