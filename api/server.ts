@@ -38,7 +38,12 @@ export function buildApiServer(options: ApiServerOptions): FastifyInstance {
     bodyLimit: MAX_BODY_BYTES,
     // Path parameters are validated by the routes (a 400 naming the field), not cut at 100
     // characters with a 414 the document cannot list.
-    routerOptions: { maxParamLength: 4096 },
+    // Long enough that Node's own 16 KiB header limit is reached first.
+    routerOptions: { maxParamLength: 16_384 },
+    // A URL Fastify cannot decode (bad percent-encoding) is a 400 problem like any other.
+    frameworkErrors: (error, request, reply) => {
+      void problemErrorHandler(error, request, reply);
+    },
     // Only the methods the OpenAPI document lists; HEAD and the rest are a 405 with Allow.
     exposeHeadRoutes: false,
   });

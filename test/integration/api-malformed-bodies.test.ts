@@ -160,6 +160,19 @@ describe('malformed request bodies', () => {
     },
   );
 
+  // Found by a QA pass after the body fixes: URLs Fastify refused before any route ran.
+  it.each([
+    ['bad percent-encoding', '/v1/plans/%FF'],
+    ['an encoded lone surrogate', '/v1/plans/%ED%A0%80'],
+    ['a 5,000-character id', `/v1/plans/${'x'.repeat(5000)}`],
+    ['a 5,000-character rollout name', `/v1/rollouts/local/web/${'x'.repeat(5000)}`],
+  ])('answers a URL with %s with a 400 problem', async (_name, path) => {
+    const response = await fetch(`${stack.apiUrl}${path}`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await response.json()).toMatchObject({ status: 400, code: 'SENTINEL_ERR_VALIDATION' });
+  });
+
   it('names the problem of the deeply nested strategy (the input of issue 14 item 17)', async () => {
     const response = await fetch(`${stack.apiUrl}/v1/rollouts`, {
       method: 'POST',
