@@ -6,7 +6,7 @@ import type { ApiContext } from '../context.ts';
 import { filterParam, integerParam } from '../query-params.ts';
 
 /** Query of `GET /v1/audit`. */
-export const AuditQuery = z.object({
+export const AuditQuery = z.strictObject({
   planId: filterParam().optional(),
   workload: filterParam().optional(),
   kind: filterParam().optional(),

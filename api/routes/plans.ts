@@ -10,7 +10,7 @@ import { integerParam } from '../query-params.ts';
 /** Path of `/v1/plans/:id…`. */
 export const PlanIdParams = z.object({ id: z.string().regex(PLAN_ID_PATTERN, 'not a valid plan id') });
 /** Query of `GET /v1/plans`. */
-export const PlanListQuery = z.object({
+export const PlanListQuery = z.strictObject({
   phase: z.enum(Object.values(PlanPhase) as [string, ...string[]]).optional(),
   limit: integerParam(1, 500).default(50),
 });

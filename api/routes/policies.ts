@@ -16,7 +16,7 @@ export const PolicyVersionParams = PolicyIdParams.extend({
   version: integerParam(1, 2_147_483_647),
 });
 /** Query of `GET /v1/policies/:id`. */
-export const PolicyGetQuery = z.object({
+export const PolicyGetQuery = z.strictObject({
   version: integerParam(1, 2_147_483_647).optional(),
 });
 

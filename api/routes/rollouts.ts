@@ -15,7 +15,7 @@ export const RolloutPath = z.object({
   name: RolloutTargetSchema.shape.name,
 });
 /** Query of `GET /v1/rollouts`. */
-export const RolloutListQuery = z.object({
+export const RolloutListQuery = z.strictObject({
   phase: z.enum(Object.values(RolloutPhase) as [string, ...string[]]).optional(),
   cluster: RolloutTargetSchema.shape.cluster.optional(),
   namespace: RolloutTargetSchema.shape.namespace.optional(),

@@ -173,6 +173,17 @@ describe('malformed request bodies', () => {
     expect(await response.json()).toMatchObject({ status: 400, code: 'SENTINEL_ERR_VALIDATION' });
   });
 
+  // An unknown query parameter was ignored, so a misspelt filter answered the unfiltered list.
+  it.each(['/v1/audit?since=notadate', '/v1/plans?foo=bar', '/v1/rollouts?phasee=Paused'])(
+    'answers %s (an unknown query parameter) with a 400 naming it',
+    async (path) => {
+      const response = await fetch(`${stack.apiUrl}${path}`);
+      expect(response.status).toBe(400);
+      const problem = (await response.json()) as { detail: string };
+      expect(problem.detail).toContain(new URL(path, 'http://x').searchParams.keys().next().value!);
+    },
+  );
+
   it('names the problem of the deeply nested strategy (the input of issue 14 item 17)', async () => {
     const response = await fetch(`${stack.apiUrl}/v1/rollouts`, {
       method: 'POST',
