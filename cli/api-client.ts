@@ -11,7 +11,7 @@ export class ApiClient {
   constructor(private readonly options: ApiClientOptions) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const url = new URL(path, this.options.apiUrl);
+    const url = this.url(path);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -29,7 +29,7 @@ export class ApiClient {
       );
     }
     const text = await response.text();
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    const parsed = this.parse(text, response);
     if (!response.ok) {
       const problem = (parsed ?? {}) as {
         code?: string;
@@ -44,5 +44,30 @@ export class ApiClient {
       });
     }
     return { status: response.status, body: parsed as T };
+  }
+
+  /** `path` resolved against the API URL; a URL that does not parse names the setting. */
+  private url(path: string): URL {
+    try {
+      return new URL(path, this.options.apiUrl);
+    } catch {
+      throw new SentinelError(
+        'SENTINEL_ERR_CONFIG',
+        `the API URL "${this.options.apiUrl}" is not a URL; set --api or SENTINEL_API_URL to one such as http://127.0.0.1:8080`,
+      );
+    }
+  }
+
+  /** The answer's JSON; an answer that is not JSON comes from something that is not Sentinel's API. */
+  private parse(text: string, response: Response): unknown {
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new SentinelError(
+        'SENTINEL_ERR_UNAVAILABLE',
+        `${this.options.apiUrl} answered HTTP ${response.status} with ${response.headers.get('content-type') ?? 'no content type'}, not JSON: it is not the Sentinel API; check --api or SENTINEL_API_URL`,
+      );
+    }
   }
 }
