@@ -49,6 +49,12 @@ export function registerBodyParsers(app: FastifyInstance): void {
   );
 }
 
+function tooDeep(maxDepth: number): ValidationError {
+  return new ValidationError('request body', [
+    { path: '', message: `nests deeper than ${maxDepth} levels of objects and arrays` },
+  ]);
+}
+
 /**
  * Throws a {@link ValidationError} when `value` nests objects or arrays deeper than `maxDepth`.
  * Iterative, so it cannot itself overflow the stack on the input it guards against.
@@ -58,10 +64,7 @@ export function assertDepthWithin(value: unknown, maxDepth: number): void {
   while (pending.length > 0) {
     const next = pending.pop()!;
     if (next.value === null || typeof next.value !== 'object') continue;
-    if (next.depth >= maxDepth)
-      throw new ValidationError('request body', [
-        { path: '', message: `nests deeper than ${maxDepth} levels of objects and arrays` },
-      ]);
+    if (next.depth >= maxDepth) throw tooDeep(maxDepth);
     for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
   }
 }
@@ -92,10 +95,7 @@ export function flowDepth(text: string): number {
 
 /** A YAML request body (one document) as the value JSON would have given; errors name the line. */
 function parseYamlBody(text: string): unknown {
-  if (flowDepth(text) > MAX_BODY_DEPTH)
-    throw new ValidationError('request body', [
-      { path: '', message: `nests deeper than ${MAX_BODY_DEPTH} levels of objects and arrays` },
-    ]);
+  if (flowDepth(text) > MAX_BODY_DEPTH) throw tooDeep(MAX_BODY_DEPTH);
   let docs;
   try {
     docs = parseAllDocuments(text, { uniqueKeys: true });

@@ -13,7 +13,7 @@ import {
 } from '../analysis/index.ts';
 import { parseDuration } from '../policy/duration.ts';
 import { ContainerResourcesSchema } from './plan.ts';
-import { dnsLabel as containerName, envVarName, envVarValue, labelKey, labelValue, text } from './strings.ts';
+import { dnsLabel, envVarName, envVarValue, labelKey, labelValue, text } from './strings.ts';
 
 /**
  * Progressive delivery: the rollout spec (what an operator writes, in YAML or JSON) and the
@@ -21,17 +21,8 @@ import { dnsLabel as containerName, envVarName, envVarValue, labelKey, labelValu
  * activities all use it. See docs/rollouts.md.
  */
 
-const dnsLabel = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 label (a-z, 0-9, "-")');
 /** Deployment names leave room for the `-canary` / `-green` suffix of the second Deployment. */
-const deploymentName = z
-  .string()
-  .min(1)
-  .max(56)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase RFC 1123 label of at most 56 characters');
+const deploymentName = dnsLabel.max(56);
 
 /** The kinds of rollout, also the `SentinelKind` search attribute's values for rollouts. */
 export const RolloutKind = { canary: 'canary', blueGreen: 'bluegreen' } as const;
@@ -70,7 +61,7 @@ export function secondDeploymentName(target: RolloutTarget, role: RolloutRole): 
 /** What changes in one container; fields left out keep the stable's values. */
 export const ContainerChangeSchema = z
   .strictObject({
-    name: containerName,
+    name: dnsLabel,
     image: text({ min: 1, max: 1024 }).optional(),
     env: z.record(envVarName, envVarValue).optional(),
     resources: ContainerResourcesSchema.optional(),

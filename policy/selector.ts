@@ -6,29 +6,14 @@
 
 import { z } from 'zod';
 import { WorkloadKind } from '../domain/plan.ts';
-import { text } from '../domain/strings.ts';
+import { labelKey, labelValue, text } from '../domain/strings.ts';
 import { POLICY_VERBS } from './verbs.ts';
 
-const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** A label key: `name` or `prefix/name`, as Kubernetes validates it. */
-export const LabelKeySchema = z.string().refine(
-  (key) => {
-    const slash = key.indexOf('/');
-    const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-    const name = slash >= 0 ? key.slice(slash + 1) : key;
-    if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return false;
-    return name.length <= 63 && LABEL_NAME.test(name);
-  },
-  { message: 'must be a Kubernetes label key: [prefix/]name, name of up to 63 of A-Z a-z 0-9 - _ .' },
-);
+/** A label key: `name` or `prefix/name`, as Kubernetes validates it (one rule: domain/strings.ts). */
+export const LabelKeySchema = labelKey;
 
 /** A label value: empty, or up to 63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric. */
-export const LabelValueSchema = z
-  .string()
-  .max(63)
-  .refine((v) => v === '' || LABEL_NAME.test(v), { message: 'must be a Kubernetes label value' });
+export const LabelValueSchema = labelValue;
 
 /** Operators of `matchExpressions`, as in Kubernetes. */
 export const SelectorOperator = {
